@@ -1,0 +1,3 @@
+from musicmap_desktop.cli import main
+
+raise SystemExit(main())

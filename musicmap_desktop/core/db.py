@@ -1,0 +1,85 @@
+"""Opening the SQLite cache: WAL, foreign keys, and the migration runner."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from .migrations import MIGRATIONS
+
+
+class CacheError(Exception):
+    """The cache database cannot be opened or written."""
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Where the cache lives. Each thread or process calls ``connect`` for its own handle."""
+
+    path: str
+
+    def connect(self) -> sqlite_utils.Database:
+        return open_db(self.path)
+
+
+def open_db(path: str, migrations=MIGRATIONS) -> sqlite_utils.Database:
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        # Autocommit mode: every write goes through transaction() and commits as a whole.
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable against app crashes
+        db.execute("PRAGMA foreign_keys=ON")
+        migrate(db, migrations)
+    except (sqlite3.Error, OSError) as e:
+        raise CacheError(f"cannot open cache database {path}: {e}") from None
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    if "migrations" not in db.table_names():
+        return []
+    return [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY id")]
+
+
+def migrate(db: sqlite_utils.Database, migrations=MIGRATIONS) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction. Returns their names."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        " applied_at REAL NOT NULL)"
+    )
+    done = set(applied_migrations(db))
+    known = [name for name, _ in migrations]
+    unknown = done - set(known)
+    if unknown:
+        raise CacheError(f"database is newer than this app (unknown migrations: {sorted(unknown)})")
+    applied = []
+    for name, step in migrations:
+        if name in done:
+            continue
+        with transaction(db):  # the step and its record commit together or not at all
+            step(db)
+            db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", [name, time.time()])
+        applied.append(name)
+    return applied
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return len(applied_migrations(db))

@@ -1,0 +1,66 @@
+"""Ordered, named schema migrations. Append new ones; never edit a released one."""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    # Statement by statement: executescript() would COMMIT the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _create_tracks(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE tracks (
+            id INTEGER PRIMARY KEY,
+            path BLOB NOT NULL UNIQUE,      -- os.fsencode(): exact even for non-UTF-8 names
+            display_path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            fingerprint TEXT,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+            reason TEXT,
+            title TEXT, artist TEXT, album TEXT, albumartist TEXT,
+            artists_json TEXT, genres_json TEXT,
+            date TEXT, year INTEGER, tracknumber INTEGER, discnumber INTEGER,
+            duration REAL, sample_rate INTEGER, channels INTEGER, bitrate INTEGER, codec TEXT,
+            tags_json TEXT,
+            added_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX tracks_fingerprint ON tracks (fingerprint);
+        """
+    )
+
+
+def _create_folders(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE libraries (
+            root BLOB PRIMARY KEY,
+            display_root TEXT NOT NULL,
+            last_scan_at REAL
+        );
+        CREATE TABLE folder_problems (
+            root BLOB NOT NULL,
+            path BLOB NOT NULL,
+            display_path TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            seen_at REAL NOT NULL
+        );
+        CREATE INDEX folder_problems_root ON folder_problems (root);
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("0001_create_tracks", _create_tracks),
+    ("0002_libraries_and_folder_problems", _create_folders),
+]

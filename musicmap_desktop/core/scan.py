@@ -1,0 +1,168 @@
+"""Turn a music folder into an up-to-date set of track rows, incrementally.
+
+``scan`` is a generator: it yields ``Progress`` and checks the cancel token
+between files. Writes are committed in small batches, so a cancel or a kill
+loses at most the current batch, which the next scan redoes.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import sqlite_utils
+
+from . import library
+from .db import transaction
+from .fingerprint import fingerprint_stream
+from .jobs import CancelToken, Progress
+from .tags import NotAudioError, TrackInfo, read_info
+from .walk import FileEntry, WalkProblem, walk_audio
+
+COMMIT_EVERY_FILES = 200
+COMMIT_EVERY_SECONDS = 1.0
+
+
+@dataclass
+class ScanSummary:
+    root: str
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: int = 0  # failed in this scan
+    still_failing: int = 0  # failed before, unchanged since: not retried
+    vanished: int = 0  # deleted between listing and reading
+    failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    folder_problems: list[WalkProblem] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass
+class _Plan:
+    todo: list[tuple[FileEntry, library.KnownTrack | None]]
+    missing: dict[str, library.KnownTrack]  # known under root, not seen this time
+
+
+def scan(root: str, db: sqlite_utils.Database, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Yield progress; the last item has phase 'done' and the ``ScanSummary`` as ``result``."""
+    cancel = cancel or CancelToken()
+    root = os.path.abspath(root)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"not a folder: {root}")
+    summary = ScanSummary(root)
+    entries: list[FileEntry] = []
+    walking = Progress("walk")
+    for entry in walk_audio(root, summary.folder_problems):
+        entries.append(entry)
+        walking.done += 1
+        if walking.done % 500 == 0:
+            yield walking
+        if cancel.cancelled:
+            break
+    plan = _plan(entries, library.known_tracks(db, root), summary)
+    if not cancel.cancelled:
+        yield from _process(db, plan, summary, cancel)
+    if not cancel.cancelled:
+        with transaction(db):
+            library.remove_tracks(db, [t.id for t in plan.missing.values()])
+            library.record_scan(db, root, summary.folder_problems)
+        summary.removed = len(plan.missing)
+    summary.cancelled = cancel.cancelled
+    yield Progress("done", len(plan.todo), len(plan.todo), result=summary)
+
+
+def _plan(entries: list[FileEntry], known: dict[str, library.KnownTrack], summary: ScanSummary) -> _Plan:
+    todo = []
+    for entry in entries:
+        track = known.pop(entry.path, None)
+        if track and track.size == entry.size and track.mtime_ns == entry.mtime_ns:
+            if track.status == "failed":
+                summary.still_failing += 1
+            else:
+                summary.unchanged += 1
+        else:
+            todo.append((entry, track))
+    return _Plan(todo, known)
+
+
+def _process(db, plan: _Plan, summary: ScanSummary, cancel: CancelToken) -> Iterator[Progress]:
+    progress = Progress("read", 0, len(plan.todo))
+    last_commit = time.monotonic()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for entry, track in plan.todo:
+            if cancel.cancelled:
+                break
+            progress.current = entry.path
+            _process_one(db, entry, track, plan, summary)
+            progress.done += 1
+            if progress.done % COMMIT_EVERY_FILES == 0 or time.monotonic() - last_commit > COMMIT_EVERY_SECONDS:
+                db.execute("COMMIT")
+                yield progress
+                db.execute("BEGIN IMMEDIATE")
+                last_commit = time.monotonic()
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    yield progress
+
+
+def _process_one(db, entry: FileEntry, track, plan: _Plan, summary: ScanSummary) -> None:
+    try:
+        entry, fingerprint, info, reason = read_file(entry)
+    except FileNotFoundError:
+        summary.vanished += 1
+        return
+    if track is None:
+        moved_from = _find_moved(db, fingerprint, plan) if fingerprint else None
+        if moved_from is not None:
+            library.save_track(db, entry, fingerprint, info, reason, moved_from.id)
+            summary.moved += 1
+            return
+        summary.new += 1
+    else:
+        summary.changed += 1
+    library.save_track(db, entry, fingerprint, info, reason, track.id if track else None)
+    if reason:
+        summary.failed += 1
+        summary.failures[reason].append(library.display(entry.path))
+
+
+def read_file(entry: FileEntry) -> tuple[FileEntry, str | None, TrackInfo | None, str | None]:
+    """Fingerprint and tags of one file, opened read-only. Returns (entry, fingerprint, info, reason).
+
+    Raises FileNotFoundError when the file vanished since it was listed.
+    """
+    try:
+        with open(entry.path, "rb") as f:
+            st = os.fstat(f.fileno())
+            entry = FileEntry(entry.path, st.st_size, st.st_mtime_ns)  # what we actually read
+            if st.st_size == 0:
+                return entry, None, None, "empty file (0 bytes)"
+            fingerprint = fingerprint_stream(f, st.st_size)
+            f.seek(0)
+            try:
+                return entry, fingerprint, read_info(f, entry.path), None
+            except NotAudioError as e:
+                return entry, fingerprint, None, str(e)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        return entry, None, None, f"cannot read file: {e.strerror or e}"
+
+
+def _find_moved(db, fingerprint: str, plan: _Plan) -> library.KnownTrack | None:
+    """A row with this content whose file is gone: the file was moved or renamed."""
+    for candidate in library.tracks_with_fingerprint(db, fingerprint):
+        gone = plan.missing.pop(candidate.path, None)
+        if gone is not None:
+            return gone
+        if not os.path.lexists(candidate.path):  # moved in from outside this folder
+            return candidate
+    return None

@@ -1,0 +1,202 @@
+"""Read tags and stream info with mutagen into one plain record, whatever the format.
+
+Each tag system names fields differently (ID3 frames, Vorbis comments, MP4 atoms,
+ASF attributes, APEv2 items); ``_FIELD_KEYS`` maps them all onto our field names.
+Multi-value tags stay lists.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import mutagen
+
+from .formats import container_of
+
+UNKNOWN_ARTIST = "Unknown artist"
+
+_FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "tit2", "©nam", "wm/title", "\xa9nam"),
+    "artist": ("artist", "tpe1", "©art", "author", "\xa9art"),
+    "album": ("album", "talb", "©alb", "wm/albumtitle", "\xa9alb"),
+    "albumartist": ("albumartist", "album artist", "album_artist", "tpe2", "aart", "wm/albumartist"),
+    "genre": ("genre", "tcon", "©gen", "gnre", "wm/genre", "\xa9gen"),
+    "date": ("date", "year", "tdrc", "tyer", "©day", "wm/year", "\xa9day", "originaldate", "tdor"),
+    "tracknumber": ("tracknumber", "track", "trck", "trkn", "wm/tracknumber"),
+    "discnumber": ("discnumber", "disc", "tpos", "disk", "wm/partofset"),
+}
+_KEY_TO_FIELD = {k: name for name, keys in _FIELD_KEYS.items() for k in keys}
+
+_CODECS = {
+    "MP3": "mp3", "EasyMP3": "mp3", "FLAC": "flac", "OggVorbis": "vorbis", "OggOpus": "opus",
+    "OggFLAC": "flac", "OggSpeex": "speex", "WAVE": "pcm", "AIFF": "pcm", "ASF": "wma",
+    "WavPack": "wavpack", "MonkeysAudio": "ape", "AAC": "aac", "TrueAudio": "tta",
+}
+
+
+class NotAudioError(Exception):
+    """The file is not something we can read as audio; the message says why."""
+
+
+@dataclass
+class TrackInfo:
+    title: str
+    artist: str
+    album: str
+    albumartist: str
+    artists: list[str] = field(default_factory=list)
+    genres: list[str] = field(default_factory=list)
+    date: str | None = None
+    year: int | None = None
+    tracknumber: int | None = None
+    discnumber: int | None = None
+    duration: float = 0.0
+    sample_rate: int | None = None
+    channels: int | None = None
+    bitrate: int | None = None
+    codec: str = ""
+    tags: dict[str, list[str]] = field(default_factory=dict)
+
+
+def read_info(f: BinaryIO, path: str) -> TrackInfo:
+    """Parse an open (read-only) file. Raises NotAudioError with a readable reason."""
+    try:
+        audio = mutagen.File(f, options=_candidates(f))
+    except mutagen.MutagenError as e:
+        raise NotAudioError(f"unreadable audio header: {e}") from None
+    except Exception as e:  # mutagen raises plain errors on some damaged files
+        raise NotAudioError(f"damaged file ({type(e).__name__}: {e})") from None
+    if audio is None:
+        raise NotAudioError("not a recognised audio format")
+    info = audio.info
+    duration = float(getattr(info, "length", 0.0) or 0.0)
+    if duration <= 0:
+        raise NotAudioError("no audio data (duration is zero)")
+    fields = _normalise(audio.tags)
+    return _build(fields, path, audio, duration)
+
+
+def _candidates(f: BinaryIO):
+    """mutagen classes for the container the header names, or None for mutagen's own guess.
+
+    mutagen weighs the file extension, so a FLAC named .mp3 would be parsed as
+    MP3 and fail; the magic bytes are the better witness.
+    """
+    from mutagen import aiff, asf, flac, monkeysaudio, mp4, oggflac, oggopus, oggspeex, oggvorbis, wave, wavpack
+
+    by_container = {
+        "flac": [flac.FLAC], "ogg": [oggvorbis.OggVorbis, oggopus.OggOpus, oggflac.OggFLAC, oggspeex.OggSpeex],
+        "wav": [wave.WAVE], "aiff": [aiff.AIFF], "wavpack": [wavpack.WavPack],
+        "ape": [monkeysaudio.MonkeysAudio], "asf": [asf.ASF], "mp4": [mp4.MP4],
+    }
+    head = f.read(12)
+    f.seek(0)
+    return by_container.get(container_of(head))
+
+
+def _build(fields: dict[str, list[str]], path: str, audio, duration: float) -> TrackInfo:
+    info = audio.info
+    codec = _codec(audio)
+    artists = fields.get("artist", [])
+    date = _first(fields, "date")
+    album = _first(fields, "album") or _folder_name(path)
+    return TrackInfo(
+        title=_first(fields, "title") or _stem(path),
+        artist=" / ".join(artists) if artists else UNKNOWN_ARTIST,
+        album=album,
+        albumartist=_first(fields, "albumartist") or (artists[0] if artists else UNKNOWN_ARTIST),
+        artists=artists,
+        genres=_split_genres(fields.get("genre", [])),
+        date=date,
+        year=_year(date),
+        tracknumber=_number(_first(fields, "tracknumber")),
+        discnumber=_number(_first(fields, "discnumber")),
+        duration=duration,
+        # Opus always decodes at 48 kHz; mutagen reports no rate for it.
+        sample_rate=getattr(info, "sample_rate", None) or (48000 if codec == "opus" else None),
+        channels=getattr(info, "channels", None) or None,
+        bitrate=getattr(info, "bitrate", None) or None,
+        codec=codec,
+        tags=fields,
+    )
+
+
+def _normalise(tags) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if not tags:
+        return out
+    for key, value in tags.items():
+        name = _KEY_TO_FIELD.get(str(key).lower())
+        if name is None and str(key).lower().startswith("txxx:"):
+            name = _KEY_TO_FIELD.get(str(key)[5:].lower())
+        if name is None:
+            continue
+        for text in _texts(value):
+            text = text.strip().strip("\x00")
+            if text and text not in out.setdefault(name, []):
+                out[name].append(text)
+    return {k: v for k, v in out.items() if v}
+
+
+def _texts(value) -> list[str]:
+    """Flatten one tag value of any mutagen flavour into strings."""
+    if hasattr(value, "genres"):  # ID3 TCON resolves "(13)" style genre ids
+        return list(value.genres)
+    if hasattr(value, "text") and not isinstance(value, str):  # ID3 frames
+        return [str(t) for t in value.text]
+    if isinstance(value, (list, tuple)):
+        out: list[str] = []
+        for v in value:
+            if isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) for x in v):
+                out.append(f"{v[0]}/{v[1]}" if v[1] else str(v[0]))  # MP4 trkn/disk
+            else:
+                out.extend(_texts(v))
+        return out
+    if type(value).__name__ == "APETextValue":  # multi-values are NUL-separated
+        return list(value)
+    if hasattr(value, "value"):  # ASF attributes
+        return [str(value.value)]
+    if isinstance(value, bytes):
+        return [value.decode("utf-8", "replace")]
+    return [str(value)]
+
+
+def _split_genres(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        for g in re.split(r"\s*[;/\\]\s*|\x00", v):
+            if g and g not in out:
+                out.append(g)
+    return out
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    return values[0] if values else None
+
+
+def _number(text: str | None) -> int | None:
+    m = re.match(r"\s*(\d+)", text or "")
+    return int(m.group(1)) if m else None
+
+
+def _year(date: str | None) -> int | None:
+    m = re.search(r"(1[0-9]{3}|20[0-9]{2})", date or "")
+    return int(m.group(1)) if m else None
+
+
+def _codec(audio) -> str:
+    codec = getattr(audio.info, "codec", None)  # MP4 gives 'mp4a.40.2' / 'alac'
+    if codec:
+        return "aac" if str(codec).startswith("mp4a") else str(codec)
+    return _CODECS.get(type(audio).__name__, type(audio).__name__.lower())
+
+
+def _stem(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _folder_name(path: str) -> str:
+    return os.path.basename(os.path.dirname(path)) or "Unknown album"

@@ -1,0 +1,51 @@
+"""The one adapter between core generator jobs and Qt: runs a job off the GUI thread.
+
+Each yielded ``Progress`` becomes a signal (throttled so a fast job cannot flood
+the event loop); cancel sets the job's token, which the job checks between items.
+Widgets are only touched by slots on the GUI thread.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Callable, Iterator
+
+from PySide6.QtCore import QThread, Signal
+
+from ..core.jobs import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+JobFactory = Callable[[CancelToken], Iterator[Progress]]
+
+
+class JobThread(QThread):
+    progress = Signal(object)  # Progress
+    done = Signal(object, bool)  # result of the last item, cancelled?
+    failed = Signal(str)
+
+    def __init__(self, make_job: JobFactory, min_interval: float = 0.05, parent=None) -> None:
+        super().__init__(parent)
+        self._make_job = make_job
+        self._min_interval = min_interval
+        self.token = CancelToken()
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def run(self) -> None:  # worker thread
+        last_emit = 0.0
+        result = None
+        try:
+            for p in self._make_job(self.token):
+                result = p.result if p.result is not None else result
+                now = time.monotonic()
+                if now - last_emit >= self._min_interval or p.phase == "done":
+                    last_emit = now
+                    self.progress.emit(p)
+        except Exception as e:  # a job bug must reach the user, not kill the thread silently
+            log.error("job failed: %s", traceback.format_exc())
+            self.failed.emit(f"{type(e).__name__}: {e}")
+            return
+        self.done.emit(result, self.token.cancelled)

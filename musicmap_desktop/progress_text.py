@@ -1,0 +1,90 @@
+"""Plain-text rendering of job progress and scan summaries for the terminal."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .core.jobs import Progress
+from .core.library import display
+from .core.scan import ScanSummary
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
+
+
+def progress_line(p: Progress, unit: str = "files", width: int = 24) -> str:
+    if p.phase == "walk":
+        return f"listing… {p.done} {unit} found"
+    frac = p.done / p.total if p.total else 1.0
+    bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+    return (f"[{bar}] {p.done}/{p.total} {unit}  {p.rate:.0f}/s  "
+            f"ETA {format_duration(p.eta)}")
+
+
+class ProgressPrinter:
+    """Redraws one line on a terminal; prints a line every few seconds otherwise (logs, CI)."""
+
+    def __init__(self, stream: TextIO | None = None, interval: float = 0.1) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.interval = interval if self.tty else 5.0
+        self._last = 0.0
+
+    def update(self, p: Progress, unit: str = "files") -> None:
+        if p.phase == "done":
+            return
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        line = progress_line(p, unit)
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def summary_dict(s: ScanSummary) -> dict:
+    return {
+        "root": display(s.root),
+        "cancelled": s.cancelled,
+        "new": s.new, "changed": s.changed, "moved": s.moved, "removed": s.removed,
+        "unchanged": s.unchanged, "failed": s.failed, "still_failing": s.still_failing,
+        "vanished": s.vanished,
+        "failures": {reason: paths for reason, paths in sorted(s.failures.items())},
+        "folder_problems": [{"path": display(p.path), "reason": p.reason} for p in s.folder_problems],
+    }
+
+
+def summary_text(s: ScanSummary) -> str:
+    head = "Scan cancelled" if s.cancelled else "Scan complete"
+    lines = [
+        f"{head}: {display(s.root)}",
+        f"  new {s.new}, changed {s.changed}, moved {s.moved}, removed {s.removed}, "
+        f"unchanged {s.unchanged}, failed {s.failed}"
+        + (f" (+{s.still_failing} failed before, not retried until they change)" if s.still_failing else ""),
+    ]
+    if s.failures:
+        lines.append("Failed files:")
+        for reason, paths in sorted(s.failures.items(), key=lambda kv: -len(kv[1])):
+            lines.append(f"  {reason} ({len(paths)})")
+            lines.extend(f"    {p}" for p in paths[:10])
+            if len(paths) > 10:
+                lines.append(f"    … and {len(paths) - 10} more (see `musicmap-desktop problems`)")
+    if s.folder_problems:
+        lines.append("Skipped:")
+        lines.extend(f"  {display(p.path)}: {p.reason}" for p in s.folder_problems)
+    return "\n".join(lines)

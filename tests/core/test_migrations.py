@@ -1,0 +1,61 @@
+"""Each migration is applied to a database at the previous schema that holds data."""
+import os
+
+from musicmap_desktop.core.db import applied_migrations, open_db, schema_version
+from musicmap_desktop.core.migrations import MIGRATIONS
+
+
+def db_at(path, n):
+    return open_db(str(path), MIGRATIONS[:n])
+
+
+def test_fresh_database_has_every_migration_recorded_in_order(tmp_path):
+    db = open_db(str(tmp_path / "c.db"))
+    assert applied_migrations(db) == [name for name, _ in MIGRATIONS]
+    assert schema_version(db) == len(MIGRATIONS)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_0001_creates_tracks(tmp_path):
+    db = db_at(tmp_path / "c.db", 0)
+    assert "tracks" not in db.table_names()
+    db = db_at(tmp_path / "c.db", 1)
+    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, status, added_at, updated_at)"
+               " VALUES (?, 'x', 1, 1, 'ok', 0, 0)", [os.fsencode("/m/\udcff.mp3")])
+    assert db.execute("SELECT path FROM tracks").fetchone()[0] == b"/m/\xff.mp3"
+
+
+def test_0002_adds_libraries_and_keeps_tracks(tmp_path):
+    db = db_at(tmp_path / "c.db", 1)
+    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, status, added_at, updated_at)"
+               " VALUES (x'2f61', '/a', 1, 1, 'ok', 0, 0)")
+    db.conn.close()
+    db = db_at(tmp_path / "c.db", 2)
+    assert {"libraries", "folder_problems"} <= set(db.table_names())
+    assert db.execute("SELECT display_path FROM tracks").fetchall() == [("/a",)]
+    assert applied_migrations(db)[-1] == "0002_libraries_and_folder_problems"
+
+
+def test_migration_that_fails_leaves_schema_unchanged(tmp_path):
+    def broken(db):
+        db.execute("CREATE TABLE half (x)")
+        raise RuntimeError("boom")
+
+    db = db_at(tmp_path / "c.db", len(MIGRATIONS))
+    try:
+        open_db(str(tmp_path / "c.db"), MIGRATIONS + [("9999_broken", broken)])
+    except Exception:
+        pass
+    db = open_db(str(tmp_path / "c.db"))
+    assert "half" not in db.table_names()
+    assert schema_version(db) == len(MIGRATIONS)
+
+
+def test_newer_database_is_refused(tmp_path):
+    open_db(str(tmp_path / "c.db"), MIGRATIONS + [("9999_future", lambda db: None)])
+    try:
+        open_db(str(tmp_path / "c.db"))
+    except Exception as e:
+        assert "newer than this app" in str(e)
+    else:
+        raise AssertionError("opened a database from a newer version")

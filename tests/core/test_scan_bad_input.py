@@ -1,0 +1,180 @@
+"""Every kind of bad input is reported with a reason or handled; none stops the scan."""
+import os
+import struct
+
+import pytest
+
+from audio_factory import make_track
+from musicmap_desktop.core import scan as scan_module
+from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.library import failed_tracks, iter_tracks
+from musicmap_desktop.core.scan import scan
+
+
+@pytest.fixture
+def music(tmp_path):
+    root = tmp_path / "music"
+    make_track(root, "good", "flac", tags={"title": "Good"})  # every scan must still find this
+    return root
+
+
+def run(root, tmp_path):
+    db = open_db(str(tmp_path / "cache.db"))
+    summary = list(scan(str(root), db))[-1].result
+    by_name = {os.path.basename(r["path"]): r for r in iter_tracks(db)}
+    assert by_name["good.flac"]["status"] == "ok"
+    return summary, by_name, db
+
+
+def test_zero_byte_file(music, tmp_path):
+    (music / "empty.mp3").write_bytes(b"")
+    s, rows, _ = run(music, tmp_path)
+    assert rows["empty.mp3"]["reason"] == "empty file (0 bytes)"
+    assert s.failures == {"empty file (0 bytes)": [str(music / "empty.mp3")]}
+
+
+@pytest.mark.parametrize("fmt, keep", [("flac", 0.5), ("mp3", 0.5), ("m4a", 0.3), ("ogg", 0.05)])
+def test_truncated_file_is_handled(music, tmp_path, fmt, keep):
+    path = make_track(music, "cut", fmt, seconds=3, tags={"title": "Cut"})
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    s, rows, _ = run(music, tmp_path)
+    row = rows[path.name]
+    # Tags may survive a truncation (decoding will notice later); otherwise a reason is given.
+    assert (row["status"], row["title"]) == ("ok", "Cut") or (row["status"] == "failed" and row["reason"])
+
+
+def test_text_file_with_audio_extension(music, tmp_path):
+    (music / "lyrics.flac").write_text("La la la\n" * 30)
+    (music / "readme.mp3").write_text("Just text\n" * 30)
+    _, rows, _ = run(music, tmp_path)
+    assert rows["lyrics.flac"]["status"] == "failed"
+    assert rows["lyrics.flac"]["reason"] in ("not a recognised audio format",) or "unreadable" in rows["lyrics.flac"]["reason"]
+    assert rows["readme.mp3"]["reason"] == "unreadable audio header: can't sync to MPEG frame"
+
+
+def test_audio_with_wrong_extension(music, tmp_path):
+    flac = make_track(music, "really_flac", "flac", tags={"title": "Really FLAC"})
+    flac.rename(music / "really_flac.mp3")
+    m4a = make_track(music, "noext", "m4a", tags={"title": "No extension"})
+    m4a.rename(music / "noext")
+    _, rows, _ = run(music, tmp_path)
+    assert (rows["really_flac.mp3"]["status"], rows["really_flac.mp3"]["codec"]) == ("ok", "flac")
+    assert (rows["noext"]["title"], rows["noext"]["codec"]) == ("No extension", "aac")
+
+
+def test_file_without_tags(music, tmp_path):
+    make_track(music / "Some Album", "03 Untitled", "wv")
+    _, rows, _ = run(music, tmp_path)
+    r = rows["03 Untitled.wv"]
+    assert (r["status"], r["title"], r["album"], r["artist"]) == ("ok", "03 Untitled", "Some Album", "Unknown artist")
+
+
+def test_cyrillic_and_cjk_paths_and_tags(music, tmp_path):
+    make_track(music / "Кино" / "Группа крови", "01 Группа крови", "mp3",
+               tags={"title": "Группа крови", "artist": "Кино"})
+    make_track(music / "坂本龍一", "戦場のメリークリスマス", "opus", tags={"title": "戦場のメリークリスマス"})
+    _, rows, _ = run(music, tmp_path)
+    assert rows["01 Группа крови.mp3"]["artist"] == "Кино"
+    assert rows["戦場のメリークリスマス.opus"]["title"] == "戦場のメリークリスマス"
+
+
+def test_non_utf8_file_name(music, tmp_path):
+    raw = os.path.join(os.fsencode(music), b"caf\xe9 \xff.flac")  # latin-1 bytes: invalid UTF-8
+    os.rename(make_track(music, "tmp", "flac", tags={"title": "Latin-1 name"}), raw)
+    s, rows, db = run(music, tmp_path)
+    name = os.fsdecode(b"caf\xe9 \xff.flac")
+    assert rows[name]["title"] == "Latin-1 name"
+    assert os.path.exists(os.path.join(music, name))  # the stored path opens the real file
+    assert rows[name]["display_path"].endswith("caf\ufffd \ufffd.flac")
+    assert list(scan(str(music), db))[-1].result.unchanged == 2
+
+
+def write_long_silent_wav(path, seconds, sr=8000):
+    """A valid 8-bit WAV header over a sparse file: hours of audio without the disk cost."""
+    n = seconds * sr
+    header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, sr, sr, 1, 8)
+    with open(path, "wb") as f:
+        f.write(header + b"data" + struct.pack("<I", n))
+        f.truncate(44 + n)
+
+
+def test_two_hour_file_is_read_for_tags_only(music, tmp_path, monkeypatch):
+    write_long_silent_wav(music / "long.wav", 2 * 3600)
+    read_sizes = []
+    real_open = open
+
+    class CountingFile:
+        def __init__(self, f):
+            self._f = f
+
+        def read(self, n=-1):
+            data = self._f.read(n)
+            read_sizes.append(len(data))
+            return data
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self._f.close()
+
+    def counting_open(path, mode="r", *a, **k):
+        f = real_open(path, mode, *a, **k)
+        return CountingFile(f) if str(path).endswith("long.wav") else f
+
+    monkeypatch.setattr(scan_module, "open", counting_open, raising=False)
+    _, rows, _ = run(music, tmp_path)
+    assert rows["long.wav"]["duration"] == pytest.approx(7200, abs=1)
+    assert sum(read_sizes) < 1_000_000  # 57 MB file; we read the header and fingerprint samples
+
+
+def test_unreadable_folder_is_reported_and_listed_as_problem(music, tmp_path, monkeypatch):
+    locked = music / "locked"
+    make_track(locked, "hidden", "wav")
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+                        if os.fspath(p) == str(locked) else real_scandir(p))
+    s, rows, db = run(music, tmp_path)
+    assert "hidden.wav" not in rows
+    assert [(p.path, p.reason) for p in s.folder_problems] == [(str(locked), "folder not readable: Permission denied")]
+    assert (str(locked), "folder not readable: Permission denied") in failed_tracks(db)
+
+
+def test_unreadable_file_is_failed_with_reason(music, tmp_path, monkeypatch):
+    make_track(music, "secret", "wav")
+    real_open = open
+
+    def deny(path, mode="r", *a, **k):
+        if str(path).endswith("secret.wav"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, mode, *a, **k)
+
+    monkeypatch.setattr(scan_module, "open", deny, raising=False)
+    _, rows, _ = run(music, tmp_path)
+    assert rows["secret.wav"]["reason"] == "cannot read file: Permission denied"
+
+
+def test_symlink_loop(music, tmp_path):
+    os.symlink(music, music / "loop")
+    s, rows, _ = run(music, tmp_path)
+    assert list(rows) == ["good.flac"]
+    assert [p.reason for p in s.folder_problems] == ["symlink loop (folder already scanned), skipped"]
+
+
+def test_file_deleted_between_listing_and_reading(music, tmp_path, monkeypatch):
+    doomed = make_track(music, "doomed", "ogg")
+    real_walk = scan_module.walk_audio
+
+    def walk_then_delete(root, problems):
+        entries = list(real_walk(root, problems))
+        doomed.unlink()
+        return iter(entries)
+
+    monkeypatch.setattr(scan_module, "walk_audio", walk_then_delete)
+    s, rows, _ = run(music, tmp_path)
+    assert s.vanished == 1
+    assert "doomed.ogg" not in rows

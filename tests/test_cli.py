@@ -1,0 +1,129 @@
+"""The headless CLI: scan, problems, exit codes, Ctrl-C and SIGKILL safety."""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from audio_factory import make_library, make_track
+from musicmap_desktop import __version__
+from musicmap_desktop.cli import main
+
+CLI = [sys.executable, "-m", "musicmap_desktop"]
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "scan FOLDER" in out and "problems" in out and "--db" in out
+
+
+def test_scan_json_summary_and_problems(tmp_path, capsys):
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=3, formats=["mp3", "flac", "opus"])
+    (tmp_path / "m" / "broken.ogg").write_bytes(b"OggS" + b"\x00" * 100)
+    db = str(tmp_path / "c.db")
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["new"], summary["failed"]) == (4, 1)
+    (reason, paths), = summary["failures"].items()
+    assert paths == [str(tmp_path / "m" / "broken.ogg")] and reason
+    assert main(["scan", str(tmp_path / "m"), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged 3" in out and "+1 failed before" in out
+    assert main(["problems", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "broken.ogg" in out and reason in out
+
+
+def test_db_from_environment(tmp_path, monkeypatch, capsys):
+    make_track(tmp_path / "m", "a", "wav")
+    monkeypatch.setenv("MUSICMAP_DESKTOP_DB", str(tmp_path / "env.db"))
+    assert main(["scan", str(tmp_path / "m")]) == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_default_db_lives_in_user_data_dir(tmp_path, isolated_dirs):
+    make_track(tmp_path / "m", "a", "wav")
+    assert main(["scan", str(tmp_path / "m")]) == 0
+    assert (isolated_dirs / "data" / "musicmap-desktop" / "library.sqlite3").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["scan", "/no/such/folder"], "not a folder: /no/such/folder"),
+    (["scan", ".", "--db", "/proc/nope/x.db"], "cannot open cache database"),
+])
+def test_errors_are_one_line_without_traceback(args, message):
+    r = subprocess.run(CLI + args, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith("musicmap-desktop: error:") and message in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def big_library(root, n):
+    """n distinct small files, cheap to make: copies of one track with a unique tail."""
+    seed = make_track(root / "seed", "seed", "wav", seconds=0.2)
+    data = seed.read_bytes()
+    shutil.rmtree(root / "seed")
+    for i in range(n):
+        d = root / f"album{i // 50:03d}"
+        d.mkdir(parents=True, exist_ok=True)
+        # RIFF ignores bytes after the data chunk; they make each fingerprint unique.
+        (d / f"t{i:05d}.wav").write_bytes(data + i.to_bytes(4, "little"))
+
+
+def track_count(db):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT COUNT(*), COUNT(DISTINCT path) FROM tracks").fetchone()
+    except sqlite3.OperationalError:
+        return (0, 0)
+    finally:
+        con.close()
+
+
+def wait_for_rows(db, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if track_count(db)[0] > 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError("scan committed nothing before the deadline")
+
+
+def check_resumes(root, db, n):
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    r = subprocess.run(CLI + ["scan", str(root), "--db", db, "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["new"] + summary["unchanged"] == n
+    assert track_count(db) == (n, n)
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130)])
+def test_kill_or_ctrl_c_mid_scan_loses_nothing_and_resumes(tmp_path, sig, code):
+    n = 3000
+    big_library(tmp_path / "m", n)
+    db = str(tmp_path / "c.db")
+    proc = subprocess.Popen(CLI + ["scan", str(tmp_path / "m"), "--db", db], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_rows(db, proc)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the scan finished before the signal landed")
+    assert proc.returncode == code
+    if sig == signal.SIGINT:
+        assert "Scan cancelled" in out
+    assert 0 < track_count(db)[0] < n
+    check_resumes(tmp_path / "m", db, n)
