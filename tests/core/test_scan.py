@@ -127,3 +127,13 @@ def test_failed_file_is_retried_only_when_it_changes(tmp_path, db, reads):
     s = run_scan(tmp_path / "m", db)
     assert (s.changed, s.failed) == (1, 0)
     assert rows(db)["bad.mp3"]["status"] == "ok"
+
+
+def test_scan_never_writes_music_files(tmp_path, db):
+    made = make_library(tmp_path / "music", n_albums=2, tracks_per_album=5)
+    before = {t["path"]: (t["path"].read_bytes(), t["path"].stat().st_mtime_ns) for t in made}
+    listing = sorted(p.relative_to(tmp_path) for p in (tmp_path / "music").rglob("*"))
+    run_scan(tmp_path / "music", db)
+    run_scan(tmp_path / "music", db)
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "music").rglob("*")) == listing
