@@ -13,9 +13,15 @@ from .paths import DB_ENV, resolve_db_path
 
 log = logging.getLogger(__name__)
 
+
+class UserError(Exception):
+    """Something the user can fix: printed as one line, no traceback."""
+
 EPILOG = """commands (run `musicmap-desktop COMMAND --help` for details):
-  scan FOLDER     scan a folder into the cache, headless, with a progress bar
+  scan FOLDER     scan a folder into the cache and embed its tracks, headless
   problems        list the files that failed and why
+  tags FILE       top Musicnn tags of one file, with a per-window timeline
+  export          write tags, top tags and vectors of every track (csv, json, npz)
 
 The cache database lives in the user data folder; --db PATH or $%s overrides it.
 """ % DB_ENV
@@ -38,10 +44,54 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _windows_arg(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError("expected a positive number or 'all'")
+    return n
+
+
+def _add_model_args(p: argparse.ArgumentParser, windows_default) -> None:
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+                   help="where the model runs (auto: cuda, then mps, then cpu)")
+    p.add_argument("--backbone", default="msd_musicnn", choices=["msd_musicnn", "mtt_musicnn"])
+    p.add_argument("--windows", type=_windows_arg, default=windows_default, metavar="N|all",
+                   help=f"3-second windows per track, evenly spread (default: {windows_default or 'all'})")
+
+
 def _scan_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicmap-desktop scan", description="Scan a music folder into the cache.")
+    p = argparse.ArgumentParser(prog="musicmap-desktop scan",
+                                description="Scan a music folder into the cache, then embed new tracks.")
     p.add_argument("folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("--no-embed", action="store_true", help="only read files and tags")
+    p.add_argument("--workers", type=int, default=1, help="decoding processes (default 1)")
+    _add_model_args(p, 20)
+    _add_db(p)
+    return p
+
+
+def _tags_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="musicmap-desktop tags",
+                                description="Top Musicnn tags of one audio file, window by window.")
+    p.add_argument("file")
+    p.add_argument("--top", type=int, default=5, help="tags to show (default 5)")
+    _add_model_args(p, None)
+    return p
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="musicmap-desktop export",
+                                description="Write path, tags, top tags and the track vector of every track.")
+    p.add_argument("folder", nargs="?", help="only tracks under this folder")
+    p.add_argument("--format", required=True, choices=["csv", "json", "npz"])
+    p.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
+    _add_model_args(p, 20)
     _add_db(p)
     return p
 
@@ -57,7 +107,10 @@ def _problems_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    commands = {"scan": (_scan_parser, cmd_scan), "problems": (_problems_parser, cmd_problems)}
+    from .cli_embed import cmd_export, cmd_tags
+
+    commands = {"scan": (_scan_parser, cmd_scan), "problems": (_problems_parser, cmd_problems),
+                "tags": (_tags_parser, cmd_tags), "export": (_export_parser, cmd_export)}
     if argv and argv[0] in commands:
         make_parser, run = commands[argv[0]]
         args = make_parser().parse_args(argv[1:])
@@ -65,13 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         args, run = _gui_parser().parse_args(argv), cmd_gui
     try:
         return run(args)
-    except UserError as e:
+    except (UserError, ValueError) as e:
         print(f"musicmap-desktop: error: {e}", file=sys.stderr)
         return 2
-
-
-class UserError(Exception):
-    """Something the user can fix: printed as one line, no traceback."""
 
 
 def _open_cache(args):
@@ -86,7 +135,7 @@ def _open_cache(args):
 def cmd_scan(args) -> int:
     from .core.jobs import CancelToken
     from .core.scan import scan
-    from .progress_text import ProgressPrinter, summary_dict, summary_text
+    from .progress_text import summary_dict, summary_text
 
     folder = os.path.abspath(args.folder)
     if not os.path.isdir(folder):
@@ -94,20 +143,41 @@ def cmd_scan(args) -> int:
     db = _open_cache(args)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())  # finish the batch, then stop
-    printer = ProgressPrinter()
-    summary = None
     try:
-        for p in scan(folder, db, cancel):
-            printer.update(p)
-            summary = p.result or summary
+        summary = _drive(scan(folder, db, cancel), "files")
+        embedded = None
+        if not args.no_embed and not cancel.cancelled:
+            from .cli_embed import embed_job
+
+            embedded = _drive(embed_job(args, db, folder, cancel), "tracks")
     finally:
         signal.signal(signal.SIGINT, previous)
-        printer.close()
     if args.json:
-        print(json.dumps(summary_dict(summary), ensure_ascii=False, indent=2))
+        out = summary_dict(summary)
+        if embedded is not None:
+            out["embedded"] = {"tracks": embedded.done, "windows": embedded.windows}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(summary_text(summary))
-    return 130 if summary.cancelled else 0
+        if embedded is not None:
+            print(f"Embedded {embedded.done} track(s), {embedded.windows} windows"
+                  + (" (cancelled)" if cancel.cancelled else ""))
+    return 130 if cancel.cancelled else 0
+
+
+def _drive(job, unit: str):
+    """Run a job with a progress line on stderr; return the last item's result."""
+    from .progress_text import ProgressPrinter
+
+    printer = ProgressPrinter()
+    result = None
+    try:
+        for p in job:
+            printer.update(p, unit)
+            result = p.result if p.result is not None else result
+    finally:
+        printer.close()
+    return result
 
 
 def cmd_problems(args) -> int:

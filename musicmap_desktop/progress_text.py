@@ -24,8 +24,9 @@ def progress_line(p: Progress, unit: str = "files", width: int = 24) -> str:
         return f"listing… {p.done} {unit} found"
     frac = p.done / p.total if p.total else 1.0
     bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-    return (f"[{bar}] {p.done}/{p.total} {unit}  {p.rate:.0f}/s  "
-            f"ETA {format_duration(p.eta)}")
+    windows = f"  {p.windows_rate:.0f} windows/s" if hasattr(p, "windows_rate") else ""
+    rate = f"{p.rate:.1f}" if p.rate < 10 else f"{p.rate:.0f}"
+    return f"[{bar}] {p.done}/{p.total} {unit}  {rate}/s{windows}  ETA {format_duration(p.eta)}"
 
 
 class ProgressPrinter:

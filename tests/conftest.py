@@ -4,6 +4,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # tests import their helpers (audio_factory)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display in CI; Qt aborts without one
 
 
 @pytest.fixture(autouse=True)

@@ -31,12 +31,12 @@ def test_scan_json_summary_and_problems(tmp_path, capsys):
     make_library(tmp_path / "m", n_albums=1, tracks_per_album=3, formats=["mp3", "flac", "opus"])
     (tmp_path / "m" / "broken.ogg").write_bytes(b"OggS" + b"\x00" * 100)
     db = str(tmp_path / "c.db")
-    assert main(["scan", str(tmp_path / "m"), "--db", db, "--json"]) == 0
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--json", "--no-embed"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["new"], summary["failed"]) == (4, 1)
     (reason, paths), = summary["failures"].items()
     assert paths == [str(tmp_path / "m" / "broken.ogg")] and reason
-    assert main(["scan", str(tmp_path / "m"), "--db", db]) == 0
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--no-embed"]) == 0
     out = capsys.readouterr().out
     assert "unchanged 3" in out and "+1 failed before" in out
     assert main(["problems", "--db", db]) == 0
@@ -47,13 +47,13 @@ def test_scan_json_summary_and_problems(tmp_path, capsys):
 def test_db_from_environment(tmp_path, monkeypatch, capsys):
     make_track(tmp_path / "m", "a", "wav")
     monkeypatch.setenv("MUSICMAP_DESKTOP_DB", str(tmp_path / "env.db"))
-    assert main(["scan", str(tmp_path / "m")]) == 0
+    assert main(["scan", str(tmp_path / "m"), "--no-embed"]) == 0
     assert (tmp_path / "env.db").exists()
 
 
 def test_default_db_lives_in_user_data_dir(tmp_path, isolated_dirs):
     make_track(tmp_path / "m", "a", "wav")
-    assert main(["scan", str(tmp_path / "m")]) == 0
+    assert main(["scan", str(tmp_path / "m"), "--no-embed"]) == 0
     assert (isolated_dirs / "data" / "musicmap-desktop" / "library.sqlite3").exists()
 
 
@@ -103,7 +103,7 @@ def check_resumes(root, db, n):
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
-    r = subprocess.run(CLI + ["scan", str(root), "--db", db, "--json"], capture_output=True, text=True)
+    r = subprocess.run(CLI + ["scan", str(root), "--db", db, "--json", "--no-embed"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["new"] + summary["unchanged"] == n
@@ -115,7 +115,7 @@ def test_kill_or_ctrl_c_mid_scan_loses_nothing_and_resumes(tmp_path, sig, code):
     n = 3000
     big_library(tmp_path / "m", n)
     db = str(tmp_path / "c.db")
-    proc = subprocess.Popen(CLI + ["scan", str(tmp_path / "m"), "--db", db], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     wait_for_rows(db, proc)
     proc.send_signal(sig)

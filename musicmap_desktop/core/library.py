@@ -31,7 +31,7 @@ def display(path: str) -> str:
 
 def known_tracks(db: sqlite_utils.Database, root: str | None = None) -> dict[str, KnownTrack]:
     rows = db.execute("SELECT id, path, size, mtime_ns, fingerprint, status FROM tracks")
-    prefix = _root_prefix(root) if root else b""
+    prefix = root_prefix(root) if root else b""
     return {
         os.fsdecode(r[1]): KnownTrack(r[0], os.fsdecode(r[1]), r[2], r[3], r[4], r[5])
         for r in rows
@@ -113,7 +113,7 @@ def record_scan(db: sqlite_utils.Database, root: str, problems: list[WalkProblem
 
 def failed_tracks(db: sqlite_utils.Database, root: str | None = None) -> list[tuple[str, str]]:
     """(display path, reason) of every failed track, plus folders that could not be read."""
-    prefix = _root_prefix(root) if root else b""
+    prefix = root_prefix(root) if root else b""
     tracks = [
         (r[1], r[2]) for r in db.execute(
             "SELECT path, display_path, reason FROM tracks WHERE status = 'failed' ORDER BY display_path")
@@ -129,12 +129,12 @@ def failed_tracks(db: sqlite_utils.Database, root: str | None = None) -> list[tu
 
 def iter_tracks(db: sqlite_utils.Database, root: str | None = None) -> Iterator[dict]:
     """Every track row as a dict with ``path`` decoded to a usable str."""
-    prefix = _root_prefix(root) if root else b""
+    prefix = root_prefix(root) if root else b""
     for row in db.query("SELECT * FROM tracks ORDER BY display_path"):
         if row["path"].startswith(prefix):
             row["path"] = os.fsdecode(row["path"])
             yield row
 
 
-def _root_prefix(root: str) -> bytes:
+def root_prefix(root: str) -> bytes:
     return os.path.join(os.fsencode(os.path.abspath(root)), b"")

@@ -60,7 +60,36 @@ def _create_folders(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_embeddings(db: sqlite_utils.Database) -> None:
+    # Keyed by content, not by path: a moved file keeps its embedding, and a
+    # new backbone or album model recomputes only what depends on it.
+    _run(
+        db,
+        """
+        CREATE TABLE windows (
+            fingerprint TEXT NOT NULL,
+            backbone_id TEXT NOT NULL,
+            plan TEXT NOT NULL,             -- window choice, e.g. 'n20-skip5' or 'all'
+            n_windows INTEGER NOT NULL,
+            starts BLOB NOT NULL,           -- int32 first frame of each window
+            features BLOB NOT NULL,         -- float16 [n_windows, 200] penultimate
+            taggram BLOB NOT NULL,          -- float16 [n_windows, 50] tag probabilities
+            created_at REAL NOT NULL,
+            PRIMARY KEY (fingerprint, backbone_id, plan)
+        );
+        CREATE TABLE vectors (
+            fingerprint TEXT NOT NULL,
+            model_id TEXT NOT NULL,         -- what made it: aggregator + backbone + plan
+            vector BLOB NOT NULL,           -- float32, L2-normalised
+            created_at REAL NOT NULL,
+            PRIMARY KEY (fingerprint, model_id)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_create_tracks", _create_tracks),
     ("0002_libraries_and_folder_problems", _create_folders),
+    ("0003_windows_and_vectors", _create_embeddings),
 ]

@@ -59,3 +59,15 @@ def test_newer_database_is_refused(tmp_path):
         assert "newer than this app" in str(e)
     else:
         raise AssertionError("opened a database from a newer version")
+
+
+def test_0003_adds_embedding_tables_and_keeps_tracks(tmp_path):
+    db = db_at(tmp_path / "c.db", 2)
+    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, fingerprint, status, added_at, updated_at)"
+               " VALUES (x'2f61', '/a', 1, 1, 'fp', 'ok', 0, 0)")
+    db.conn.close()
+    db = db_at(tmp_path / "c.db", 3)
+    assert {"windows", "vectors"} <= set(db.table_names())
+    assert db.execute("SELECT fingerprint FROM tracks").fetchall() == [("fp",)]
+    db.execute("INSERT INTO vectors VALUES ('fp', 'm', x'00', 0)")
+    assert db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 1

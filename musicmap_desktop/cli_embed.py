@@ -1,0 +1,84 @@
+"""CLI commands that need the model: embedding after a scan, `tags`, `export`.
+
+torch is imported here, lazily, so `--version` and plain scans stay fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .core.embed import EmbedSettings, embed_library, meanmax_model_id
+from .progress_text import format_duration
+
+
+def embed_job(args, db, folder, cancel):
+    from .model.backbone import MusicnnBackbone
+
+    backbone = MusicnnBackbone(args.backbone, args.device)
+    settings = EmbedSettings(n_windows=args.windows, decode_workers=max(0, args.workers))
+    return embed_library(db, folder, backbone, settings, cancel)
+
+
+def cmd_tags(args) -> int:
+    from .core.audio import DecodeError, decode_all
+    from .core.windows import SR
+    from .model.backbone import MusicnnBackbone
+    from .core.embed import decode_task
+    from .core.windows import plan_windows
+
+    from .cli import UserError
+
+    if not os.path.isfile(args.file):
+        raise UserError(f"not a file: {args.file}")
+    try:
+        duration = len(decode_all(args.file)) / SR
+        frames = plan_windows(duration, args.windows)
+        segments = decode_task(args.file, frames)
+    except DecodeError as e:
+        raise UserError(f"cannot decode {args.file}: {e}") from None
+    backbone = MusicnnBackbone(args.backbone, args.device)
+    _, taggram = backbone.embed_segments(segments)
+    print(render_timeline(frames, taggram, backbone.tags, args.top))
+    return 0
+
+
+def render_timeline(frames, taggram, tag_names, top: int) -> str:
+    from .core.export import top_tags
+    from .core.windows import HOP, SR, WINDOW_FRAMES
+
+    overall = top_tags(taggram, tag_names, top)
+    lines = ["Top tags: " + ", ".join(f"{t} {p:.2f}" for t, p in overall), "",
+             "Timeline (window start–end: its top tags):"]
+    for f, row in zip(frames, taggram):
+        start, end = f * HOP / SR, (f + WINDOW_FRAMES) * HOP / SR
+        best = top_tags(row[None], tag_names, min(top, 3))
+        bar = "█" * int(round(best[0][1] * 20))
+        lines.append(f"  {format_duration(start)}–{format_duration(end)}  {bar:<20} "
+                     + ", ".join(f"{t} {p:.2f}" for t, p in best))
+    return "\n".join(lines)
+
+
+def cmd_export(args) -> int:
+    from .cli import _open_cache
+    from .core.export import track_records, write_csv, write_json, write_npz
+    from .model import registry
+
+    db = _open_cache(args)
+    backbone_id = registry.model_id(args.backbone)
+    plan = EmbedSettings(n_windows=args.windows).plan
+    records = track_records(db, args.folder, backbone_id, plan, meanmax_model_id(backbone_id, plan),
+                            registry.load_meta(args.backbone)["tags"])
+    if args.format == "npz":
+        if args.output:
+            with open(args.output, "wb") as f:
+                write_npz(records, f)
+        else:
+            write_npz(records, sys.stdout.buffer)
+        return 0
+    writer = write_csv if args.format == "csv" else write_json
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            writer(records, f)
+    else:
+        writer(records, sys.stdout)
+    return 0

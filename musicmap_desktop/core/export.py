@@ -1,0 +1,76 @@
+"""Per-track records (tags, top auto-tags, vector) and their CSV / JSON / NPZ writers."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import BinaryIO, TextIO
+
+import numpy as np
+import sqlite_utils
+
+from . import embeddings
+from .library import display, iter_tracks
+
+TAG_FIELDS = ("title", "artist", "album", "albumartist", "genres", "year", "tracknumber",
+              "discnumber", "duration", "codec")
+
+
+def top_tags(taggram: np.ndarray, tag_names, k: int = 5) -> list[tuple[str, float]]:
+    """Best-first (tag, mean probability over windows)."""
+    mean = np.asarray(taggram, np.float32).mean(0)
+    order = np.argsort(-mean, kind="stable")[:k]
+    return [(tag_names[i], round(float(mean[i]), 4)) for i in order]
+
+
+def track_records(db: sqlite_utils.Database, root: str | None, backbone_id: str, plan: str,
+                  vector_model_id: str, tag_names) -> list[dict]:
+    records = []
+    for row in iter_tracks(db, root):
+        if row["status"] != "ok":
+            continue
+        rec = {"path": display(row["path"])}
+        for f in TAG_FIELDS:
+            rec[f] = json.loads(row["genres_json"] or "[]") if f == "genres" else row[f]
+        w = embeddings.load_windows(db, row["fingerprint"], backbone_id, plan)
+        rec["top_tags"] = top_tags(w.taggram, tag_names) if w is not None else []
+        vec = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?",
+                         [row["fingerprint"], vector_model_id]).fetchone()
+        rec["vector"] = np.frombuffer(vec[0], "<f4") if vec else None
+        records.append(rec)
+    return records
+
+
+def write_json(records: list[dict], out: TextIO) -> None:
+    def plain(r):
+        return {**r, "vector": None if r["vector"] is None else [float(x) for x in r["vector"]],
+                "top_tags": [[t, p] for t, p in r["top_tags"]]}
+
+    json.dump([plain(r) for r in records], out, ensure_ascii=False, indent=1)
+    out.write("\n")
+
+
+def write_csv(records: list[dict], out: TextIO) -> None:
+    """Lists become ';'-joined text, the vector space-separated floats."""
+    w = csv.writer(out)
+    w.writerow(["path", *TAG_FIELDS, "top_tags", "vector"])
+    for r in records:
+        w.writerow([
+            r["path"], *("; ".join(r[f]) if f == "genres" else r[f] for f in TAG_FIELDS),
+            "; ".join(f"{t}={p:.3f}" for t, p in r["top_tags"]),
+            "" if r["vector"] is None else " ".join(f"{x:.7g}" for x in r["vector"]),
+        ])
+
+
+def write_npz(records: list[dict], out: BinaryIO) -> None:
+    """``paths``, ``vectors`` [n, d] (NaN rows where missing), and ``records`` as JSON text."""
+    dims = {len(r["vector"]) for r in records if r["vector"] is not None}
+    d = dims.pop() if dims else 0
+    vectors = np.full((len(records), d), np.nan, np.float32)
+    for i, r in enumerate(records):
+        if r["vector"] is not None:
+            vectors[i] = r["vector"]
+    meta = io.StringIO()
+    write_json([{**r, "vector": None} for r in records], meta)
+    np.savez(out, paths=np.array([r["path"] for r in records], dtype=str), vectors=vectors,
+             records=np.array(meta.getvalue()))

@@ -1,0 +1,60 @@
+"""Log-mel + Musicnn on one device: audio segments in, window features out."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from . import registry
+from .melspec import log_mel
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' prefers CUDA, then Apple's MPS, then the CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA GPU is available to torch")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("--device mps: Apple Metal is not available to torch")
+    return device
+
+
+def default_batch_size(device: torch.device) -> int:
+    # On the CPU small batches are fastest (measured: 80 windows/s at batch 1-2,
+    # 35 at batch 16, 2 threads); a GPU wants big ones.
+    return 2 if device.type == "cpu" else 64
+
+
+class MusicnnBackbone:
+    """Turns 16 kHz segments of ``WINDOW_SEGMENT`` samples into 200-d features + 50 tags."""
+
+    def __init__(self, name: str = registry.DEFAULT_MODEL, device: str = "auto",
+                 batch_size: int | None = None, threads: int | None = None) -> None:
+        if threads:
+            torch.set_num_threads(threads)
+        self.device = resolve_device(device)
+        loaded = registry.build(name, self.device)
+        self.model = loaded.model
+        self.backbone_id = loaded.model_id
+        self.tags = loaded.tags
+        self.batch_size = batch_size or default_batch_size(self.device)
+
+    @torch.inference_mode()
+    def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        feats, tags = [], []
+        for i in range(0, len(segments), self.batch_size):
+            audio = torch.from_numpy(np.ascontiguousarray(segments[i:i + self.batch_size])).to(self.device)
+            out = self.model(log_mel(audio, center=False))
+            feats.append(out.penultimate.float().cpu().numpy())
+            tags.append(out.taggram.float().cpu().numpy())
+        if not feats:
+            return np.zeros((0, 200), np.float32), np.zeros((0, len(self.tags)), np.float32)
+        return np.concatenate(feats), np.concatenate(tags)

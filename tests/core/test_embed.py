@@ -1,0 +1,148 @@
+"""The embedding job: window features and vectors cached by content, resumable, failures recorded."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from audio_factory import make_library, make_track
+from musicmap_desktop.core import embeddings
+from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.embed import EmbedSettings, embed_library, meanmax_model_id
+from musicmap_desktop.core.jobs import CancelToken
+from musicmap_desktop.core.library import iter_tracks
+from musicmap_desktop.core.scan import scan
+from musicmap_desktop.core.windows import WINDOW_SEGMENT
+
+INLINE = EmbedSettings(n_windows=4, skip_edges_s=0.5, decode_workers=0)
+
+
+class FakeBackbone:
+    """Deterministic stand-in: features from the segments' statistics; records its calls."""
+
+    backbone_id = "fake-1"
+    tags = tuple(f"tag{i}" for i in range(50))
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed_segments(self, segments):
+        assert segments.shape[1] == WINDOW_SEGMENT and segments.dtype == np.float32
+        self.calls += 1
+        spec = np.abs(np.fft.rfft(segments[:, :4096], axis=1))[:, :200].astype(np.float32)
+        return spec, np.full((len(segments), 50), 0.5, np.float32)
+
+
+@pytest.fixture(scope="module")
+def real_backbone():
+    from musicmap_desktop.model.backbone import MusicnnBackbone
+
+    return MusicnnBackbone(device="cpu", threads=2)
+
+
+def scanned(root, tmp_path):
+    db = open_db(str(tmp_path / "c.db"))
+    list(scan(str(root), db))
+    return db
+
+
+def run(db, root, backbone, settings=INLINE, cancel=None):
+    return list(embed_library(db, str(root), backbone, settings, cancel))[-1].result
+
+
+def vector_of(db, path, model_id):
+    fp = next(r["fingerprint"] for r in iter_tracks(db) if r["path"] == str(path))
+    row = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?", [fp, model_id]).fetchone()
+    return np.frombuffer(row[0], "<f4")
+
+
+def test_real_model_embeds_every_format_once(tmp_path, real_backbone):
+    made = make_library(tmp_path / "m", n_albums=2, tracks_per_album=5, seconds=4)
+    db = scanned(tmp_path / "m", tmp_path)
+    settings = EmbedSettings(n_windows=20, decode_workers=1)
+    done = run(db, tmp_path / "m", real_backbone, settings)
+    assert (done.done, done.total) == (10, 10)
+    mid = meanmax_model_id(real_backbone.backbone_id, settings.plan)
+    vecs = [vector_of(db, t["path"], mid) for t in made]
+    assert all(v.shape == (400,) and abs(np.linalg.norm(v) - 1) < 1e-5 for v in vecs)
+    w = embeddings.load_windows(db, next(iter_tracks(db))["fingerprint"], real_backbone.backbone_id, settings.plan)
+    assert w.features.shape == (1, 200) and w.taggram.shape == (1, 50)  # 4 s holds one full window
+    assert ((w.taggram >= 0) & (w.taggram <= 1)).all()
+    again = run(db, tmp_path / "m", real_backbone, settings)
+    assert again.total == 0  # an unchanged library embeds nothing
+
+
+def test_same_file_same_settings_gives_bit_identical_vectors(tmp_path, real_backbone):
+    path = make_track(tmp_path / "m", "a", "ogg", seconds=40, style=3)
+    db = scanned(tmp_path / "m", tmp_path)
+    settings = EmbedSettings(n_windows=5, decode_workers=0)
+    mid = meanmax_model_id(real_backbone.backbone_id, settings.plan)
+    run(db, tmp_path / "m", real_backbone, settings)
+    first = vector_of(db, path, mid).copy()
+    db.execute("DELETE FROM windows")
+    db.execute("DELETE FROM vectors")
+    run(db, tmp_path / "m", real_backbone, settings)
+    assert first.tobytes() == vector_of(db, path, mid).tobytes()
+
+
+def test_moved_file_is_not_embedded_again(tmp_path):
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=3, formats=["flac", "mp3", "wav"], seconds=4)
+    db = scanned(tmp_path / "m", tmp_path)
+    fake = FakeBackbone()
+    run(db, tmp_path / "m", fake)
+    shutil.move(tmp_path / "m" / "Artist 1", tmp_path / "m" / "Renamed artist")
+    list(scan(str(tmp_path / "m"), db))
+    calls = fake.calls
+    assert run(db, tmp_path / "m", fake).total == 0 and fake.calls == calls
+
+
+def test_new_backbone_or_plan_recomputes_only_its_own_features(tmp_path):
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=2, formats=["flac"], seconds=4)
+    db = scanned(tmp_path / "m", tmp_path)
+    run(db, tmp_path / "m", FakeBackbone())
+    other = FakeBackbone()
+    other.backbone_id = "fake-2"
+    assert run(db, tmp_path / "m", other).total == 2
+    assert run(db, tmp_path / "m", FakeBackbone(), EmbedSettings(n_windows=None, decode_workers=0)).total == 2
+    assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 6
+
+
+def test_undecodable_audio_marks_the_track_failed_and_others_go_on(tmp_path):
+    make_track(tmp_path / "m", "good", "wav", seconds=4)
+    bad = make_track(tmp_path / "m", "bad", "flac", seconds=4)
+    data = bytearray(bad.read_bytes())
+    data[200:] = os.urandom(len(data) - 200)  # header (and tags) intact, audio frames garbage
+    bad.write_bytes(bytes(data))
+    db = scanned(tmp_path / "m", tmp_path)
+    assert {r["status"] for r in iter_tracks(db)} == {"ok"}
+    run(db, tmp_path / "m", FakeBackbone())
+    rows = {os.path.basename(r["path"]): r for r in iter_tracks(db)}
+    assert rows["bad.flac"]["status"] == "failed" and rows["bad.flac"]["reason"].startswith("cannot decode audio")
+    assert rows["good.wav"]["status"] == "ok"
+    summary = list(scan(str(tmp_path / "m"), db))[-1].result
+    assert summary.still_failing == 1  # not retried until the file changes
+
+
+def test_short_track_gets_one_padded_window(tmp_path):
+    make_track(tmp_path / "m", "tiny", "flac", seconds=1.0)
+    db = scanned(tmp_path / "m", tmp_path)
+    run(db, tmp_path / "m", FakeBackbone())
+    fp = next(iter_tracks(db))["fingerprint"]
+    assert embeddings.load_windows(db, fp, "fake-1", INLINE.plan).starts.tolist() == [0]
+
+
+def test_cancelled_embedding_resumes_without_repeating_finished_tracks(tmp_path, monkeypatch):
+    from musicmap_desktop.core import embed as embed_module
+
+    make_library(tmp_path / "m", n_albums=2, tracks_per_album=4, formats=["wav", "flac"], seconds=4)
+    db = scanned(tmp_path / "m", tmp_path)
+    monkeypatch.setattr(embed_module, "COMMIT_EVERY_SECONDS", 0.0)
+    cancel = CancelToken()
+    fake = FakeBackbone()
+    for p in embed_library(db, str(tmp_path / "m"), fake, INLINE, cancel):
+        if p.done == 3:
+            cancel.cancel()
+    assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 3
+    rest = FakeBackbone()
+    done = run(db, tmp_path / "m", rest)
+    assert (done.total, done.done, rest.calls) == (5, 5, 5)

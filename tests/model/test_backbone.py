@@ -1,0 +1,50 @@
+"""The production path (decode windows from a file -> uncentred log-mel -> Musicnn) against
+the official outputs: the window alignment must be exact, not approximately right."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from musicmap_desktop.core.embed import decode_task
+from musicmap_desktop.core.windows import WINDOW_FRAMES
+from musicmap_desktop.model.backbone import MusicnnBackbone, resolve_device
+
+REF = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference" / "musicnn_reference.npz"
+
+
+@pytest.fixture(scope="module")
+def ref():
+    with np.load(REF, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+@pytest.mark.parametrize("name, key", [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")])
+def test_file_to_features_matches_official_model(tmp_path, ref, name, key):
+    path = tmp_path / "clip16k.wav"
+    sf.write(path, ref["audio_16k"], 16000, subtype="FLOAT")  # 16 kHz float already: bit-exact input
+    frames = [i * WINDOW_FRAMES for i in range(10)]  # the official windows, back to back
+    backbone = MusicnnBackbone(name, device="cpu", batch_size=3)
+    feats, taggram = backbone.embed_segments(decode_task(str(path), frames))
+    want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
+    assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)
+    assert np.abs(taggram - want_t).max() <= 1e-5
+    assert backbone.tags[0] == ref[f"{key}_tags"][0]
+
+
+def test_batch_size_does_not_change_results(tmp_path, ref):
+    path = tmp_path / "clip16k.wav"
+    sf.write(path, ref["audio_16k"][:16000 * 12], 16000, subtype="FLOAT")
+    segments = decode_task(str(path), [0, 100, 187, 300])
+    a = MusicnnBackbone(device="cpu", batch_size=1).embed_segments(segments)[0]
+    b = MusicnnBackbone(device="cpu", batch_size=4).embed_segments(segments)[0]
+    assert np.abs(a - b).max() < 1e-5
+
+
+def test_device_auto_falls_back_to_cpu_without_gpu():
+    import torch
+
+    if not torch.cuda.is_available():
+        assert resolve_device("auto").type in ("cpu", "mps")
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")

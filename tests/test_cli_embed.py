@@ -1,0 +1,119 @@
+"""CLI with the model: scan embeds, `tags` prints a timeline, `export` writes every format."""
+import csv
+import io
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from audio_factory import make_library, make_track
+from musicmap_desktop.cli import main
+
+CLI = [sys.executable, "-m", "musicmap_desktop"]
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    """A small library scanned and embedded once for the export tests."""
+    tmp = tmp_path_factory.mktemp("lib")
+    make_library(tmp / "m", n_albums=2, tracks_per_album=2, formats=["mp3", "flac", "m4a", "ogg"], seconds=4)
+    db = str(tmp / "c.db")
+    r = subprocess.run(CLI + ["scan", str(tmp / "m"), "--db", db, "--device", "cpu", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return tmp, db, json.loads(r.stdout), r.stderr
+
+
+def test_scan_embeds_and_reports_it(embedded):
+    _, _, summary, stderr = embedded
+    assert summary["embedded"] == {"tracks": 4, "windows": 4}
+    assert "windows/s" in stderr  # the embedding progress line
+
+
+def test_no_embed_only_scans(tmp_path, capsys):
+    make_track(tmp_path / "m", "a", "wav", seconds=4)
+    assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--no-embed"]) == 0
+    assert "Embedded" not in capsys.readouterr().out
+    assert sqlite3.connect(tmp_path / "c.db").execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 0
+
+
+def test_export_json_csv_npz(embedded, tmp_path, capsys):
+    _, db, _, _ = embedded
+    assert main(["export", "--format", "json", "--db", db]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 4
+    r = records[0]
+    assert {"path", "title", "artist", "album", "genres", "top_tags", "vector"} <= set(r)
+    probs = [p for _, p in r["top_tags"]]
+    assert probs == sorted(probs, reverse=True) and len(probs) == 5
+    assert abs(np.linalg.norm(r["vector"]) - 1) < 1e-5
+
+    assert main(["export", "--format", "csv", "--output", str(tmp_path / "x.csv"), "--db", db]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "x.csv", encoding="utf-8")))
+    assert [row["path"] for row in rows] == [r["path"] for r in records]
+    assert np.allclose([float(x) for x in rows[0]["vector"].split()], r["vector"], atol=1e-6)
+
+    assert main(["export", "--format", "npz", "--output", str(tmp_path / "x.npz"), "--db", db]) == 0
+    z = np.load(tmp_path / "x.npz", allow_pickle=False)
+    assert list(z["paths"]) == [r["path"] for r in records]
+    assert np.allclose(z["vectors"][0], r["vector"], atol=1e-7)
+
+
+def test_tags_prints_overall_and_per_window_timeline(tmp_path, capsys):
+    path = make_track(tmp_path, "song", "flac", seconds=10, style=2)
+    assert main(["tags", str(path), "--device", "cpu", "--top", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Top tags: ")
+    assert out.count(",", 0, out.index("\n")) == 3
+    timeline = [line for line in out.splitlines() if line.startswith("  0:")]
+    assert [line.split()[0] for line in timeline] == ["0:00–0:03", "0:03–0:06", "0:06–0:09"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tags", "/no/such.mp3"], "not a file"),
+    (["scan", ".", "--windows", "0"], "expected a positive number or 'all'"),
+])
+def test_bad_arguments_are_one_line_errors(args, message):
+    r = subprocess.run(CLI + args, capture_output=True, text=True)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_tags_on_a_broken_file_is_a_clear_error(tmp_path):
+    (tmp_path / "x.mp3").write_text("not audio")
+    r = subprocess.run(CLI + ["tags", str(tmp_path / "x.mp3")], capture_output=True, text=True)
+    assert r.returncode == 2 and "cannot decode" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_killed_embedding_resumes_without_repeating(tmp_path):
+    make_library(tmp_path / "m", n_albums=4, tracks_per_album=6, formats=["wav", "flac"], seconds=40)
+    db = str(tmp_path / "c.db")
+    # No pipes: a decoder worker that outlived its parent would keep them open.
+    proc = subprocess.Popen(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    count = lambda: sqlite3.connect(db).execute("SELECT COUNT(*) FROM windows").fetchone()[0]  # noqa: E731
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if count() > 0:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    if proc.returncode == 0:
+        pytest.skip("embedding finished before the kill")
+    before = count()
+    assert 0 < before < 24
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    r = subprocess.run(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["embedded"]["tracks"] == 24 - before
+    assert count() == 24
