@@ -70,7 +70,9 @@ def _scan_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-embed", action="store_true", help="only read files and tags")
-    p.add_argument("--workers", type=int, default=1, help="decoding processes (default 1)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="CPU: N single-threaded processes that decode and infer (default: the model "
+                        "on all cores, one decoding process); GPU: N decoding processes (default 2)")
     _add_model_args(p, 20)
     _add_db(p)
     return p

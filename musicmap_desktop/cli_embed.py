@@ -12,18 +12,17 @@ from .progress_text import format_duration
 
 
 def embed_job(args, db, folder, cancel):
-    from .model.backbone import MusicnnBackbone
+    from .core.embed_pool import build_engine
 
-    backbone = MusicnnBackbone(args.backbone, args.device)
-    settings = EmbedSettings(n_windows=args.windows, decode_workers=max(0, args.workers))
-    return embed_library(db, folder, backbone, settings, cancel)
+    engine = build_engine(args.backbone, args.device, args.workers)
+    return embed_library(db, folder, engine, EmbedSettings(n_windows=args.windows), cancel)
 
 
 def cmd_tags(args) -> int:
     from .core.audio import DecodeError, decode_all
     from .core.windows import SR
     from .model.backbone import MusicnnBackbone
-    from .core.embed import decode_task
+    from .core.embed_pool import decode_task
     from .core.windows import plan_windows
 
     from .cli import UserError

@@ -260,3 +260,14 @@ def make_library(root, n_albums: int = 3, tracks_per_album: int = 4,
                               seconds=seconds, tags=tags, style=style, seed=k)
             out.append({"path": path, "fmt": fmt, "tags": tags, "style": style, "seed": k})
     return out
+
+
+def write_long_silent_wav(path, seconds, sr=8000):
+    """A valid 8-bit WAV header over a sparse file: hours of audio without the disk cost."""
+    import struct
+
+    n = seconds * sr
+    header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, sr, sr, 1, 8)
+    with open(path, "wb") as f:
+        f.write(header + b"data" + struct.pack("<I", n))
+        f.truncate(44 + n)

@@ -53,6 +53,41 @@ def transaction(db: sqlite_utils.Database):
     db.execute("COMMIT")
 
 
+class BatchedWrites:
+    """One write transaction at a time, committed every ``every_items`` or ``every_seconds``.
+
+    Long jobs write through it so a cancel or a kill loses at most one batch,
+    which the next run redoes. Use as a context manager; call ``tick`` per item.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, every_items: int = 0, every_seconds: float = 1.0) -> None:
+        self.db = db
+        self.every_items = every_items
+        self.every_seconds = every_seconds
+        self._items = 0
+        self._since = time.monotonic()
+
+    def __enter__(self) -> "BatchedWrites":
+        self.db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def tick(self) -> bool:
+        """Count one item; commit (and begin the next batch) when one is due. True if committed."""
+        self._items += 1
+        due = (self.every_items and self._items % self.every_items == 0) or \
+            time.monotonic() - self._since > self.every_seconds
+        if due:
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            self._since = time.monotonic()
+        return bool(due)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.db.conn.in_transaction:
+            return
+        self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:
     if "migrations" not in db.table_names():
         return []

@@ -7,7 +7,6 @@ loses at most the current batch, which the next scan redoes.
 from __future__ import annotations
 
 import os
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -15,7 +14,7 @@ from typing import Iterator
 import sqlite_utils
 
 from . import library
-from .db import transaction
+from .db import BatchedWrites, transaction
 from .fingerprint import fingerprint_stream
 from .jobs import CancelToken, Progress
 from .tags import NotAudioError, TrackInfo, read_info
@@ -91,25 +90,15 @@ def _plan(entries: list[FileEntry], known: dict[str, library.KnownTrack], summar
 
 def _process(db, plan: _Plan, summary: ScanSummary, cancel: CancelToken) -> Iterator[Progress]:
     progress = Progress("read", 0, len(plan.todo))
-    last_commit = time.monotonic()
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with BatchedWrites(db, COMMIT_EVERY_FILES, COMMIT_EVERY_SECONDS) as batch:
         for entry, track in plan.todo:
             if cancel.cancelled:
                 break
             progress.current = entry.path
             _process_one(db, entry, track, plan, summary)
             progress.done += 1
-            if progress.done % COMMIT_EVERY_FILES == 0 or time.monotonic() - last_commit > COMMIT_EVERY_SECONDS:
-                db.execute("COMMIT")
+            if batch.tick():
                 yield progress
-                db.execute("BEGIN IMMEDIATE")
-                last_commit = time.monotonic()
-        db.execute("COMMIT")
-    except BaseException:
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
-        raise
     yield progress
 
 

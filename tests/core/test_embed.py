@@ -5,16 +5,17 @@ import shutil
 import numpy as np
 import pytest
 
-from audio_factory import make_library, make_track
+from audio_factory import make_library, make_track, write_long_silent_wav
 from musicmap_desktop.core import embeddings
 from musicmap_desktop.core.db import open_db
 from musicmap_desktop.core.embed import EmbedSettings, embed_library, meanmax_model_id
+from musicmap_desktop.core.embed_pool import InProcess, InWorkers
 from musicmap_desktop.core.jobs import CancelToken
 from musicmap_desktop.core.library import iter_tracks
 from musicmap_desktop.core.scan import scan
 from musicmap_desktop.core.windows import WINDOW_SEGMENT
 
-INLINE = EmbedSettings(n_windows=4, skip_edges_s=0.5, decode_workers=0)
+INLINE = EmbedSettings(n_windows=4, skip_edges_s=0.5)
 
 
 class FakeBackbone:
@@ -46,8 +47,9 @@ def scanned(root, tmp_path):
     return db
 
 
-def run(db, root, backbone, settings=INLINE, cancel=None):
-    return list(embed_library(db, str(root), backbone, settings, cancel))[-1].result
+def run(db, root, backbone, settings=INLINE, cancel=None, workers=0):
+    engine = backbone if isinstance(backbone, InWorkers) else InProcess(backbone, workers)
+    return list(embed_library(db, str(root), engine, settings, cancel))[-1].result
 
 
 def vector_of(db, path, model_id):
@@ -56,11 +58,14 @@ def vector_of(db, path, model_id):
     return np.frombuffer(row[0], "<f4")
 
 
-def test_real_model_embeds_every_format_once(tmp_path, real_backbone):
+@pytest.mark.parametrize("engine", ["in-process", "in-workers"])
+def test_real_model_embeds_every_format_once(tmp_path, real_backbone, engine):
     made = make_library(tmp_path / "m", n_albums=2, tracks_per_album=5, seconds=4)
     db = scanned(tmp_path / "m", tmp_path)
-    settings = EmbedSettings(n_windows=20, decode_workers=1)
-    done = run(db, tmp_path / "m", real_backbone, settings)
+    settings = EmbedSettings(n_windows=20)
+    if engine == "in-workers":
+        real_backbone = InWorkers("msd_musicnn", workers=2)
+    done = run(db, tmp_path / "m", real_backbone, settings, workers=1)
     assert (done.done, done.total) == (10, 10)
     mid = meanmax_model_id(real_backbone.backbone_id, settings.plan)
     vecs = [vector_of(db, t["path"], mid) for t in made]
@@ -75,7 +80,7 @@ def test_real_model_embeds_every_format_once(tmp_path, real_backbone):
 def test_same_file_same_settings_gives_bit_identical_vectors(tmp_path, real_backbone):
     path = make_track(tmp_path / "m", "a", "ogg", seconds=40, style=3)
     db = scanned(tmp_path / "m", tmp_path)
-    settings = EmbedSettings(n_windows=5, decode_workers=0)
+    settings = EmbedSettings(n_windows=5)
     mid = meanmax_model_id(real_backbone.backbone_id, settings.plan)
     run(db, tmp_path / "m", real_backbone, settings)
     first = vector_of(db, path, mid).copy()
@@ -103,7 +108,7 @@ def test_new_backbone_or_plan_recomputes_only_its_own_features(tmp_path):
     other = FakeBackbone()
     other.backbone_id = "fake-2"
     assert run(db, tmp_path / "m", other).total == 2
-    assert run(db, tmp_path / "m", FakeBackbone(), EmbedSettings(n_windows=None, decode_workers=0)).total == 2
+    assert run(db, tmp_path / "m", FakeBackbone(), EmbedSettings(n_windows=None)).total == 2
     assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 6
 
 
@@ -139,10 +144,26 @@ def test_cancelled_embedding_resumes_without_repeating_finished_tracks(tmp_path,
     monkeypatch.setattr(embed_module, "COMMIT_EVERY_SECONDS", 0.0)
     cancel = CancelToken()
     fake = FakeBackbone()
-    for p in embed_library(db, str(tmp_path / "m"), fake, INLINE, cancel):
+    for p in embed_library(db, str(tmp_path / "m"), InProcess(fake, 0), INLINE, cancel):
         if p.done == 3:
             cancel.cancel()
     assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 3
     rest = FakeBackbone()
     done = run(db, tmp_path / "m", rest)
     assert (done.total, done.done, rest.calls) == (5, 5, 5)
+
+
+def test_every_window_of_a_two_hour_file_in_bounded_chunks(tmp_path):
+    (tmp_path / "m").mkdir()
+    write_long_silent_wav(tmp_path / "m" / "long.wav", 2 * 3600)
+    db = scanned(tmp_path / "m", tmp_path)
+    sizes = []
+
+    class Recording(FakeBackbone):
+        def embed_segments(self, segments):
+            sizes.append(len(segments))
+            return super().embed_segments(segments)
+
+    done = run(db, tmp_path / "m", Recording(), EmbedSettings(n_windows=None))
+    assert done.done == 1 and sum(sizes) == done.windows == 2406  # 7200 s / 2.992 s per window
+    assert max(sizes) <= 64  # never the whole track in memory at once

@@ -1,10 +1,9 @@
 """Every kind of bad input is reported with a reason or handled; none stops the scan."""
 import os
-import struct
 
 import pytest
 
-from audio_factory import make_track
+from audio_factory import make_track, write_long_silent_wav
 from musicmap_desktop.core import scan as scan_module
 from musicmap_desktop.core.db import open_db
 from musicmap_desktop.core.library import failed_tracks, iter_tracks
@@ -88,15 +87,6 @@ def test_non_utf8_file_name(music, tmp_path):
     assert os.path.exists(os.path.join(music, name))  # the stored path opens the real file
     assert rows[name]["display_path"].endswith("caf\ufffd \ufffd.flac")
     assert list(scan(str(music), db))[-1].result.unchanged == 2
-
-
-def write_long_silent_wav(path, seconds, sr=8000):
-    """A valid 8-bit WAV header over a sparse file: hours of audio without the disk cost."""
-    n = seconds * sr
-    header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, sr, sr, 1, 8)
-    with open(path, "wb") as f:
-        f.write(header + b"data" + struct.pack("<I", n))
-        f.truncate(44 + n)
 
 
 def test_two_hour_file_is_read_for_tags_only(music, tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musicmap_desktop.core.embed import decode_task
+from musicmap_desktop.core.embed_pool import decode_task
 from musicmap_desktop.core.windows import WINDOW_FRAMES
 from musicmap_desktop.model.backbone import MusicnnBackbone, resolve_device
 

@@ -1,0 +1,183 @@
+"""Where embedding work runs: worker processes that decode (and maybe infer), fed in order.
+
+Two engines share one ordered pool:
+- ``InProcess`` (the default): workers only decode; the model runs here, on the
+  GPU or on all CPU cores. Measured fastest on an otherwise idle 2-core CPU
+  (bench/embed.py: ~63 vs ~58 windows/s).
+- ``InWorkers``: each CPU worker decodes *and* runs a single-threaded model
+  (``--workers N`` on the CPU). The design notes measured torch's threads
+  collapsing when another process competes for the cores; single-threaded
+  workers degrade gracefully there.
+Both yield ``(track, frames, (features, taggram) | DecodeError, last_chunk)`` in
+track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from .audio import DecodeError, decode_segments
+from .jobs import CancelToken
+from .windows import segment_starts
+
+log = logging.getLogger(__name__)
+
+_worker_backbone = None  # the model of an InWorkers process
+
+
+def decode_task(path: str, frames: list[int]) -> np.ndarray:
+    """The audio segments whose uncentred STFT gives exactly those windows' frames."""
+    return decode_segments(path, segment_starts(frames))
+
+
+def _embed_task(path: str, frames: list[int]):
+    return _worker_backbone.embed_segments(decode_task(path, frames))
+
+
+def _init_worker(backbone_name: str | None = None) -> None:
+    # Ctrl-C goes to the whole process group; the parent decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if backbone_name is None:
+        # A decoder only: let the model's threads have the cores when both want them.
+        os.nice(5)
+    else:
+        global _worker_backbone
+        from ..model.backbone import MusicnnBackbone
+
+        _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1)
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel end this worker when the app dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            log.debug("prctl unavailable; workers may outlive a killed app")
+
+
+class _Pool:
+    """Worker processes started on first use and kept for later jobs (start-up costs seconds)."""
+
+    def __init__(self, workers: int, initargs: tuple = ()) -> None:
+        self.workers = max(1, workers)
+        self._initargs = initargs
+        self._executor: ProcessPoolExecutor | None = None
+
+    def ordered(self, tasks: Iterable[tuple], fn: Callable, cancel: CancelToken) -> Iterator[tuple]:
+        """Run ``fn(path, frames)`` for each (track, frames, last) task; yield results in order."""
+        pool = self._start()
+        queue: deque[tuple] = deque()
+        try:
+            for track, frames, last in tasks:
+                if cancel.cancelled:
+                    break
+                queue.append((track, frames, last, pool.submit(fn, track.path, frames)))
+                if len(queue) >= 2 * self.workers:
+                    yield _result(*queue.popleft())
+            while queue and not cancel.cancelled:
+                yield _result(*queue.popleft())
+        finally:
+            for *_, future in queue:
+                future.cancel()
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            ctx = multiprocessing.get_context("spawn")  # fork after torch started threads can deadlock
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                                 initargs=self._initargs)
+        return self._executor
+
+    def warm_up(self) -> None:
+        """Start every worker now (each loads its model) instead of on the first track."""
+        pool = self._start()
+        for f in [pool.submit(_noop) for _ in range(self.workers)]:
+            f.result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+
+def _noop() -> None:
+    return None
+
+
+def _result(track, frames, last, future) -> tuple:
+    try:
+        return track, frames, future.result(), last
+    except DecodeError as e:
+        return track, frames, e, last
+
+
+class InWorkers:
+    """Decode and infer in ``workers`` single-threaded CPU processes."""
+
+    def __init__(self, backbone_name: str, workers: int = 2) -> None:
+        from ..model import registry
+
+        self.backbone_id = registry.model_id(backbone_name)
+        self.pool = _Pool(workers, (backbone_name,))
+
+    def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
+        return self.pool.ordered(tasks, _embed_task, cancel)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class InProcess:
+    """Decode in ``decode_workers`` processes (0: here), run ``backbone`` in this process."""
+
+    def __init__(self, backbone, decode_workers: int = 1) -> None:
+        self.backbone = backbone
+        self.backbone_id = backbone.backbone_id
+        self.pool = _Pool(decode_workers) if decode_workers > 0 else None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
+        if self.pool is not None:
+            decoded = self.pool.ordered(tasks, decode_task, cancel)
+        else:
+            decoded = self._inline(tasks, cancel)
+        for track, frames, result, last in decoded:
+            if not isinstance(result, DecodeError):
+                result = self.backbone.embed_segments(result)
+            yield track, frames, result, last
+
+    @staticmethod
+    def _inline(tasks, cancel):
+        for track, frames, last in tasks:
+            if cancel.cancelled:
+                return
+            try:
+                yield track, frames, decode_task(track.path, frames), last
+            except DecodeError as e:
+                yield track, frames, e, last
+
+
+def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None):
+    """Default: the model here (GPU, or every CPU core) fed by decoding processes
+    (1 on the CPU, 2 with a GPU). ``workers`` on the CPU: that many single-threaded
+    processes that decode and infer."""
+    from ..model.backbone import MusicnnBackbone, resolve_device
+
+    on_cpu = resolve_device(device).type == "cpu"
+    if on_cpu and workers:
+        return InWorkers(backbone_name, workers)
+    return InProcess(MusicnnBackbone(backbone_name, device), decode_workers=workers or (1 if on_cpu else 2))
