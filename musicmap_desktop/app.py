@@ -1,18 +1,41 @@
-"""Composition point: builds the cache and settings and hands them to the window."""
+"""Composition point: builds the cache, the job session and settings, and opens the window."""
 from __future__ import annotations
 
+import os
 import sys
 
 from . import APP_NAME
 from .core.db import Cache, CacheError, open_db
+from .core.embed import EmbedSettings
 from .paths import default_music_dir
+
+ORGANIZATION = "musicmap"
+
+
+def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto"):
+    """Everything the window needs, built here and passed in (no globals)."""
+    from .core.embeddings import track_windows
+    from .gui.main_window import MainWindow
+    from .gui.session import LibrarySession
+    from .model import registry
+
+    cache = Cache(db_path)
+    backbone_id = registry.model_id(backbone)
+    plan = EmbedSettings().plan
+
+    def make_engine():
+        from .core.embed_pool import build_engine
+
+        return build_engine(backbone, device)
+
+    session = LibrarySession(cache, make_engine, tuple(registry.load_meta(backbone)["tags"]))
+    details = lambda track_id: track_windows(cache.connect(), track_id, backbone_id, plan)  # noqa: E731
+    return MainWindow(session, settings, default_music_dir(), details)
 
 
 def run_gui(folder: str | None, db_path: str) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
-
-    from .gui.scan_window import ScanWindow
 
     try:
         open_db(db_path).close()  # fail early, with one line, if the cache cannot be opened
@@ -20,10 +43,15 @@ def run_gui(folder: str | None, db_path: str) -> int:
         print(f"musicmap-desktop: error: {e}", file=sys.stderr)
         return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("musicmap")
     settings = QSettings()
-    window = ScanWindow(Cache(db_path), folder or default_music_dir(), settings)
+    window = make_window(db_path, settings)
     window.show()
-    window.start_scan()
+    last = settings.value("library/last_folder", "")
+    if folder:
+        window.open_library(folder)
+    elif last and os.path.isdir(last):
+        window.open_library(last, rescan=False)
     return app.exec()

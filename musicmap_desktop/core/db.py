@@ -57,7 +57,9 @@ class BatchedWrites:
     """One write transaction at a time, committed every ``every_items`` or ``every_seconds``.
 
     Long jobs write through it so a cancel or a kill loses at most one batch,
-    which the next run redoes. Use as a context manager; call ``tick`` per item.
+    which the next run redoes. Use as a context manager; call ``tick`` after each
+    item. A batch is opened by the first write after a commit (``open``), so no
+    transaction is held while the job has yielded: its consumer may write too.
     """
 
     def __init__(self, db: sqlite_utils.Database, every_items: int = 0, every_seconds: float = 1.0) -> None:
@@ -68,17 +70,20 @@ class BatchedWrites:
         self._since = time.monotonic()
 
     def __enter__(self) -> "BatchedWrites":
-        self.db.execute("BEGIN IMMEDIATE")
         return self
 
+    def open(self) -> None:
+        """Call before an item's writes."""
+        if not self.db.conn.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+
     def tick(self) -> bool:
-        """Count one item; commit (and begin the next batch) when one is due. True if committed."""
+        """Count one item; commit when a batch is due. True if committed."""
         self._items += 1
         due = (self.every_items and self._items % self.every_items == 0) or \
             time.monotonic() - self._since > self.every_seconds
-        if due:
+        if due and self.db.conn.in_transaction:
             self.db.execute("COMMIT")
-            self.db.execute("BEGIN IMMEDIATE")
             self._since = time.monotonic()
         return bool(due)
 

@@ -97,6 +97,7 @@ def embed_library(db: sqlite_utils.Database, root: str | None, engine: Engine,
                 progress.windows += len(frames)
             if not last:
                 continue
+            batch.open()
             _finish(db, track, parts.pop(track.fingerprint, []), failed.pop(track.fingerprint, None),
                     backbone_id, settings.plan, vector_id, meanmax_vector)
             progress.done += 1

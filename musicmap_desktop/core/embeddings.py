@@ -91,3 +91,8 @@ def load_vectors(db: sqlite_utils.Database, model_id: str, root: str | None = No
             ids.append(r[0])
             vecs.append(np.frombuffer(r[2], "<f4"))
     return ids, (np.stack(vecs) if vecs else np.zeros((0, 0), np.float32))
+
+
+def track_windows(db: sqlite_utils.Database, track_id: int, backbone_id: str, plan: str) -> WindowFeatures | None:
+    row = db.execute("SELECT fingerprint FROM tracks WHERE id = ?", [track_id]).fetchone()
+    return load_windows(db, row[0], backbone_id, plan) if row and row[0] else None

@@ -138,3 +138,17 @@ def iter_tracks(db: sqlite_utils.Database, root: str | None = None) -> Iterator[
 
 def root_prefix(root: str) -> bytes:
     return os.path.join(os.fsencode(os.path.abspath(root)), b"")
+
+
+def mark_for_retry(db: sqlite_utils.Database, paths: Iterable[str]) -> None:
+    """Make the next scan re-read these failed files even though they did not change."""
+    db.conn.executemany("UPDATE tracks SET mtime_ns = -1 WHERE path = ? AND status = 'failed'",
+                        [(os.fsencode(p),) for p in paths])
+
+
+def failed_paths(db: sqlite_utils.Database, root: str | None = None) -> list[tuple[str, str]]:
+    """(usable path, reason) of every failed track under ``root``."""
+    prefix = root_prefix(root) if root else b""
+    return [(os.fsdecode(r[0]), r[1]) for r in db.execute(
+        "SELECT path, reason FROM tracks WHERE status = 'failed' ORDER BY display_path")
+        if r[0].startswith(prefix)]

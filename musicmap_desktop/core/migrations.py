@@ -88,8 +88,35 @@ def _create_embeddings(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_layouts(db: sqlite_utils.Database) -> None:
+    # One row per computed map: arrays as BLOBs so a 100k-track map loads in one read.
+    # Keyed by what it placed (model + root + set of fingerprints), so a moved file keeps its spot.
+    _run(
+        db,
+        """
+        CREATE TABLE layouts (
+            id INTEGER PRIMARY KEY,
+            model_id TEXT NOT NULL,         -- the vectors it was computed from
+            root BLOB NOT NULL,             -- os.fsencode(abspath(root)), x'' = the whole cache
+            set_hash TEXT NOT NULL,         -- blake2b of the sorted, distinct fingerprints
+            n_points INTEGER NOT NULL,
+            fingerprints TEXT NOT NULL,     -- newline-joined, row i of xy and labels
+            xy BLOB NOT NULL,               -- float32 [n_points, 2]
+            labels BLOB,                    -- int32 [n_points] cluster per point
+            k INTEGER,                      -- clusters asked for, NULL = chosen automatically
+            names_json TEXT,                -- cluster names, by cluster id
+            method TEXT NOT NULL,           -- 'tsne', 'tsne+landmarks', 'placed', 'pca'
+            core_points INTEGER NOT NULL,   -- points laid out by t-SNE in the map this one grew from
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX layouts_key ON layouts (model_id, root, set_hash);
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_create_tracks", _create_tracks),
     ("0002_libraries_and_folder_problems", _create_folders),
     ("0003_windows_and_vectors", _create_embeddings),
+    ("0004_layouts", _create_layouts),
 ]

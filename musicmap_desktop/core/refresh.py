@@ -14,6 +14,7 @@ import sqlite_utils
 
 from .embed import EmbedSettings, Engine, embed_library, meanmax_model_id
 from .jobs import CancelToken, Progress
+from .layouts_store import latest_layout
 from .scan import scan
 
 MAP_EVERY_SECONDS = 10.0
@@ -26,37 +27,46 @@ class RefreshPlan:
     settings: EmbedSettings = EmbedSettings()
     fresh_layout: bool = False
     k: int | None = None
+    scan: bool = True
 
 
 def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan, make_engine: Callable[[], Engine],
                     tag_names: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
-    yield from scan(plan.root, db, cancel)
+    if plan.scan:
+        yield from scan(plan.root, db, cancel)
     if cancel.cancelled:
         return
     engine = make_engine() if plan.embed else None
-    backbone_id = engine.backbone_id if engine else None
     if engine is not None:
-        last_map = time.monotonic()
-        for p in embed_library(db, plan.root, engine, plan.settings, cancel):
-            yield p
-            if p.phase == "embed" and time.monotonic() - last_map > MAP_EVERY_SECONDS:
-                last_map = time.monotonic()
-                yield from _map(db, plan, backbone_id, tag_names, cancel, provisional=True)
-        if cancel.cancelled:
-            return
-    if backbone_id is None:
+        backbone_id = engine.backbone_id
+    else:
         from ..model import registry
 
         backbone_id = registry.model_id(registry.DEFAULT_MODEL)
-    yield from _map(db, plan, backbone_id, tag_names, cancel, provisional=False)
+    model_id = meanmax_model_id(backbone_id, plan.settings.plan)
+    # A library without a map yet may be laid out again as it grows; one the user
+    # has seen keeps its points where they are (new tracks are placed among them).
+    regrow = latest_layout(db, model_id, plan.root) is None
+    if engine is not None:
+        interval, last_map = MAP_EVERY_SECONDS, time.monotonic()
+        for p in embed_library(db, plan.root, engine, plan.settings, cancel):
+            yield p
+            if p.phase == "embed" and time.monotonic() - last_map > interval:
+                yield from _map(db, plan, backbone_id, tag_names, cancel, True, regrow)
+                # Each provisional map costs more as the library grows: space them out.
+                interval, last_map = interval * 2, time.monotonic()
+        if cancel.cancelled:
+            return
+    yield from _map(db, plan, backbone_id, tag_names, cancel, False, regrow)
 
 
-def _map(db, plan: RefreshPlan, backbone_id: str, tag_names, cancel, provisional: bool) -> Iterator[Progress]:
+def _map(db, plan: RefreshPlan, backbone_id: str, tag_names, cancel, provisional: bool,
+         regrow: bool) -> Iterator[Progress]:
     from .map_build import build_map
 
     model_id = meanmax_model_id(backbone_id, plan.settings.plan)
     for p in build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
-                       k=plan.k, fresh=plan.fresh_layout and not provisional):
+                       k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow):
         if p.result is not None:
-            p.phase = "map"
+            p.phase = "provisional-map" if provisional else "map"
         yield p

@@ -95,6 +95,7 @@ def _process(db, plan: _Plan, summary: ScanSummary, cancel: CancelToken) -> Iter
             if cancel.cancelled:
                 break
             progress.current = entry.path
+            batch.open()
             _process_one(db, entry, track, plan, summary)
             progress.done += 1
             if batch.tick():

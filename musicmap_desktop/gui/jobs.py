@@ -41,7 +41,8 @@ class JobThread(QThread):
             for p in self._make_job(self.token):
                 result = p.result if p.result is not None else result
                 now = time.monotonic()
-                if now - last_emit >= self._min_interval or p.phase == "done":
+                # Items with a result (a summary, a map) always go through.
+                if now - last_emit >= self._min_interval or p.result is not None:
                     last_emit = now
                     self.progress.emit(p)
         except Exception as e:  # a job bug must reach the user, not kill the thread silently

@@ -71,3 +71,17 @@ def test_0003_adds_embedding_tables_and_keeps_tracks(tmp_path):
     assert db.execute("SELECT fingerprint FROM tracks").fetchall() == [("fp",)]
     db.execute("INSERT INTO vectors VALUES ('fp', 'm', x'00', 0)")
     assert db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 1
+
+
+def test_0004_adds_layouts_and_keeps_vectors(tmp_path):
+    db = db_at(tmp_path / "c.db", 3)
+    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, fingerprint, status, added_at, updated_at)"
+               " VALUES (x'2f61', '/a', 1, 1, 'fp', 'ok', 0, 0)")
+    db.execute("INSERT INTO vectors VALUES ('fp', 'm', x'0000803f', 0)")
+    db.conn.close()
+    db = db_at(tmp_path / "c.db", 4)
+    assert "layouts" in db.table_names() and applied_migrations(db)[-1] == "0004_layouts"
+    assert db.execute("SELECT fingerprint, vector FROM vectors").fetchall() == [("fp", b"\x00\x00\x80\x3f")]
+    db.execute("INSERT INTO layouts (model_id, root, set_hash, n_points, fingerprints, xy, method, core_points,"
+               " created_at) VALUES ('m', x'', 'h', 1, 'fp', x'0000000000000000', 'pca', 1, 0)")
+    assert db.execute("SELECT fingerprints, labels, k FROM layouts").fetchall() == [("fp", None, None)]

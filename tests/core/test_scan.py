@@ -137,3 +137,17 @@ def test_scan_never_writes_music_files(tmp_path, db):
     run_scan(tmp_path / "music", db)
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
     assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "music").rglob("*")) == listing
+
+
+def test_retry_rereads_a_failed_file_that_did_not_change(tmp_path, db, reads):
+    from musicmap_desktop.core.library import failed_paths, mark_for_retry
+
+    bad = tmp_path / "m" / "bad.flac"
+    bad.parent.mkdir()
+    bad.write_text("not flac")
+    run_scan(tmp_path / "m", db)
+    assert [p for p, _ in failed_paths(db)] == [str(bad)]
+    mark_for_retry(db, [str(bad)])
+    reads.clear()
+    s = run_scan(tmp_path / "m", db)
+    assert reads == [str(bad)] and s.failed == 1

@@ -1,0 +1,74 @@
+"""One library's background work for the window: refresh (scan, embed, map) and quick map loads.
+
+Results arrive as signals on the GUI thread; a cancelled job's map never reaches
+the window. Only one job runs at a time; starting another cancels the first.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.db import Cache
+from ..core.jobs import Progress
+from ..core.mapdata import MapData
+from ..core.refresh import RefreshPlan, refresh_library
+from ..core.scan import ScanSummary
+from .jobs import JobThread
+
+log = logging.getLogger(__name__)
+
+
+class LibrarySession(QObject):
+    progress = Signal(object)  # Progress
+    scan_finished = Signal(object)  # ScanSummary
+    map_ready = Signal(object, bool)  # MapData, provisional?
+    finished = Signal(bool)  # cancelled?
+    failed = Signal(str)
+
+    def __init__(self, cache: Cache, make_engine: Callable, tag_names: tuple[str, ...], parent=None) -> None:
+        super().__init__(parent)
+        self.cache = cache
+        self.make_engine = make_engine
+        self.tag_names = tag_names
+        self.job: JobThread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.isRunning()
+
+    def refresh(self, plan: RefreshPlan) -> None:
+        cache, make_engine, tags = self.cache, self.make_engine, self.tag_names
+        self._start(lambda token: refresh_library(cache.connect(), plan, make_engine, tags, token))
+
+    def load_map(self, plan: RefreshPlan) -> None:
+        """The map from the cache alone: no scan, no embedding (start-up in seconds)."""
+        self.refresh(RefreshPlan(plan.root, embed=False, settings=plan.settings, k=plan.k, scan=False))
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def wait(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait()
+
+    def _start(self, make_job) -> None:
+        self.wait()
+        job = JobThread(make_job, parent=self)
+        job.progress.connect(lambda p, job=job: self._on_progress(job, p))
+        job.done.connect(lambda _result, cancelled: self.finished.emit(cancelled))
+        job.failed.connect(self.failed)
+        self.job = job
+        job.start()
+
+    def _on_progress(self, job: JobThread, p: Progress) -> None:
+        if job is not self.job or job.token.cancelled:
+            return  # results of a superseded or cancelled job never reach the window
+        self.progress.emit(p)
+        if isinstance(p.result, ScanSummary):
+            self.scan_finished.emit(p.result)
+        elif isinstance(p.result, MapData):
+            self.map_ready.emit(p.result, p.phase == "provisional-map")

@@ -1,0 +1,161 @@
+"""The explorer window, driven like a user: open a library, watch the map appear, click to play."""
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtMultimedia import QMediaPlayer
+
+from audio_factory import make_library, make_track
+from musicmap_desktop.app import make_window
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """30+ tracks, mixed formats, 4 audibly different albums, scanned and embedded once."""
+    from musicmap_desktop.core.db import open_db
+    from musicmap_desktop.core.embed import EmbedSettings, embed_library
+    from musicmap_desktop.core.embed_pool import InProcess
+    from musicmap_desktop.core.scan import scan
+    from musicmap_desktop.model.backbone import MusicnnBackbone
+
+    root = tmp_path_factory.mktemp("lib")
+    make_library(root / "music", n_albums=4, tracks_per_album=8, seconds=4)
+    db = open_db(str(root / "cache.db"))
+    list(scan(str(root / "music"), db))
+    list(embed_library(db, str(root / "music"), InProcess(MusicnnBackbone(device="cpu"), 0), EmbedSettings()))
+    db.conn.close()
+    return root
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, library):
+    shutil.copytree(library / "music", tmp_path / "music")
+    shutil.copy(library / "cache.db", tmp_path / "cache.db")
+    w = make_window(str(tmp_path / "cache.db"), QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), device="cpu")
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    yield w
+    w.session.wait()
+    w.player.stop()
+
+
+def open_and_wait(qtbot, w, folder, rescan=True, timeout=120_000):
+    with qtbot.waitSignal(w.session.finished, timeout=timeout):
+        w.open_library(str(folder), rescan=rescan)
+    if not rescan:  # the cached map first, then the background rescan
+        with qtbot.waitSignal(w.session.finished, timeout=timeout):
+            pass
+
+
+def test_first_launch_shows_welcome_and_remembers_the_library(qtbot, window, tmp_path):
+    assert window.stack.currentWidget() is window.welcome
+    open_and_wait(qtbot, window, tmp_path / "music")
+    assert window.stack.currentWidget() is window.map_view
+    assert len(window.data) == 32
+    assert window.settings.value("library/last_folder") == str(tmp_path / "music")
+    assert len(set(window.data.cluster_names)) == len(window.data.cluster_names) >= 2
+
+
+def test_click_plays_the_track_and_highlights_it(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    mv = window.map_view
+    i = 7
+    with qtbot.waitSignal(window.player.media.playbackStateChanged, timeout=10_000,
+                          check_params_cb=lambda s: s == QMediaPlayer.PlaybackState.PlayingState):
+        qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(i))
+    assert window.player.source() == window.data.tracks[i].path
+    assert window.panel.labels["title"].text() == window.data.tracks[i].title
+    assert window.panel.similar.count() == 10
+    assert mv._playing == i
+
+
+def test_hover_shows_tooltip(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    mv = window.map_view
+    with qtbot.waitSignal(mv.hovered, timeout=5000, check_params_cb=lambda i: i == 3):
+        qtbot.mouseMove(mv.canvas, mv.point_to_widget(3))
+    from PySide6.QtWidgets import QToolTip
+
+    assert window.data.tracks[3].title in QToolTip.text()
+
+
+def test_search_highlights_and_enter_centres(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    with qtbot.waitSignal(window.search.search_changed, timeout=5000) as got:
+        qtbot.keyClicks(window.search, "song 2.")
+    matches = got.args[0]
+    assert sorted(matches) == sorted(i for i, t in enumerate(window.data.tracks) if t.title.startswith("Song 2."))
+    assert len(matches) == 8
+
+
+def test_colour_by_switches_legend(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    clusters = window.legend.labels()
+    assert len(clusters) == len(window.data.cluster_names)
+    window.color_mode.setCurrentIndex(window.color_mode.findData("artist"))
+    artists = sorted(label.split("(")[0].strip() for label in window.legend.labels())
+    assert artists == ["Artist 1", "Artist 2", "Artist 3", "Artist 4"]
+    window.color_mode.setCurrentIndex(window.color_mode.findData("tag"))
+    assert window.tag_choice.isVisible() and window.map_view.coloring.mode == "tag"
+
+
+def test_path_between_a_and_b_and_m3u_export(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    pb = window.playback
+    a, b = 0, 31
+    pb.select(a)
+    pb.select(b)
+    steps = pb.path()
+    assert steps[0] == a and steps[-1] == b and len(set(steps)) == len(steps)
+    pb.play_path()
+    out = pb.export_m3u(str(tmp_path / "path.m3u8"))
+    lines = [l for l in open(out, encoding="utf-8").read().splitlines() if l and not l.startswith("#")]
+    assert lines == [window.data.tracks[i].path for i in steps]
+    assert all(os.path.isfile(p) for p in lines)
+
+
+def test_box_selection_then_export(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    mv = window.map_view
+    window.playback.set_selection([1, 2, 3])
+    out = window.playback.export_m3u(str(tmp_path / "sel.m3u8"))
+    assert [l for l in open(out, encoding="utf-8").read().splitlines() if l.startswith("/")] == \
+        [window.data.tracks[i].path for i in (1, 2, 3)]
+
+
+def test_cached_map_opens_without_rescan_then_refreshes(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    before = window.data.xy.copy()
+    ids = [t.id for t in window.data.tracks]
+    make_track(tmp_path / "music" / "New", "new one", "flac", seconds=4, style=2, seed=9)
+    make_track(tmp_path / "music" / "New", "new two", "mp3", seconds=4, style=0, seed=9)
+    open_and_wait(qtbot, window, tmp_path / "music", rescan=False)
+    assert len(window.data) == 34
+    after = {t.id: window.data.xy[i] for i, t in enumerate(window.data.tracks)}
+    # The stable map: old points keep their place when tracks are added.
+    assert np.allclose(np.array([after[i] for i in ids]), before)
+
+
+def test_event_loop_stays_responsive_during_a_scan(qtbot, window, tmp_path):
+    for i in range(400):  # many small files: a scan long enough to measure
+        make_track(tmp_path / "big" / f"a{i // 50}", f"t{i}", "wav", seconds=0.5, seed=i)
+    drift = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        drift.append(now - last[0] - 0.01)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    open_and_wait(qtbot, window, tmp_path / "big", timeout=300_000)
+    timer.stop()
+    assert len(drift) > 50
+    assert np.percentile(drift, 95) < 0.100

@@ -1,0 +1,216 @@
+"""The map, its colours, legend and search box, driven like a user would (pytest-qt)."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from musicmap_desktop.core.mapdata import MapData, TrackView
+from musicmap_desktop.gui import colors
+from musicmap_desktop.gui.legend import Legend
+from musicmap_desktop.gui.map_view import MapView, points_in_polygon
+from musicmap_desktop.gui.search_box import SearchBox, matches
+
+CENTRES = [(0.0, 0.0), (10.0, 0.0), (5.0, 8.0)]
+TAGS = ("rock", "pop", "electronic", "jazz")
+
+
+def blobs(per_blob=12, seed=0) -> MapData:
+    """Three well separated blobs; blob b holds tracks b*per_blob .. (b+1)*per_blob-1."""
+    rng = np.random.default_rng(seed)
+    xy = np.concatenate([rng.uniform(-1.2, 1.2, (per_blob, 2)) + c for c in CENTRES]).astype(np.float32)
+    n = len(xy)
+    tracks = [TrackView(i, f"/music/a{i % 5}/t{i}.mp3", f"Song {i}", f"Artist {i % 5}", f"Album {i // 4}",
+                        albumartist=f"Band {i // 4}", genres=[["Rock", "Jazz", "Pop"][i // per_blob]], year=1990 + i % 3,
+                        duration=61 + i, top_tags=[(TAGS[i // per_blob], 0.9)]) for i in range(n)]
+    probs = np.zeros((n, len(TAGS)), np.float32)
+    probs[:, 0] = np.linspace(0, 1, n)
+    vectors = np.eye(n, 8, dtype=np.float32)
+    cluster = np.repeat(np.arange(3), per_blob).astype(np.int32)
+    return MapData(tracks, xy, vectors, cluster, ["rock blob", "jazz blob", "pop blob"], TAGS, probs)
+
+
+@pytest.fixture
+def view(qtbot):
+    v = MapView()
+    qtbot.addWidget(v)
+    v.resize(640, 480)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_data(blobs())
+    return v
+
+
+def test_clicking_a_point_emits_its_index(qtbot, view):
+    for i in (0, 5, 17, 30):
+        with qtbot.waitSignal(view.clicked, timeout=2000) as blocker:
+            qtbot.mouseClick(view.canvas, Qt.LeftButton, pos=view.point_to_widget(i))
+        assert blocker.args == [i]
+
+
+def test_clicking_empty_space_emits_nothing(qtbot, view):
+    with qtbot.assertNotEmitted(view.clicked):
+        qtbot.mouseClick(view.canvas, Qt.LeftButton, pos=QPoint(3, 3))
+
+
+def test_hover_emits_index_and_shows_tooltip(qtbot, view):
+    with qtbot.waitSignal(view.hovered, timeout=2000) as blocker:
+        qtbot.mouseMove(view.canvas, view.point_to_widget(7))
+    assert blocker.args == [7]
+    assert QToolTip.isVisible()
+    assert "Song 7" in QToolTip.text() and "Artist 2" in QToolTip.text() and "1:08" in QToolTip.text()
+    with qtbot.waitSignal(view.hovered, timeout=2000) as blocker:
+        qtbot.mouseMove(view.canvas, QPoint(3, 3))
+    assert blocker.args == [-1]
+
+
+def test_refresh_with_keep_view_keeps_the_users_zoom(view):
+    view.view_box.setRange(xRange=(8, 12), yRange=(-2, 2), padding=0)
+    before = view.view_box.viewRange()
+    view.set_data(blobs(seed=1), keep_view=True)
+    assert np.allclose(view.view_box.viewRange(), before)
+    view.set_data(blobs(seed=1))  # a new map is fitted
+    (x0, x1), _ = view.view_box.viewRange()
+    assert x0 < -1 and x1 > 11
+
+
+def test_center_on_pans_without_zooming(view):
+    view.view_box.setRange(xRange=(0, 4), yRange=(0, 3), padding=0)
+    width = np.diff(view.view_box.viewRange()[0])
+    view.center_on(30)
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    assert np.isclose(x1 - x0, width)
+    assert np.allclose([(x0 + x1) / 2, (y0 + y1) / 2], view.data.xy[30], atol=1e-4)
+
+
+def test_colour_modes_change_groups_and_legend(qtbot, view):
+    legend = Legend()
+    qtbot.addWidget(legend)
+    view.coloring_changed.connect(legend.set_coloring)
+    legend.set_coloring(view.coloring)
+    assert len(view.scatter_items()) == 3 and legend.labels()[0] == "rock blob  (12)"
+    view.set_color_mode("artist")
+    assert len(view.scatter_items()) == 5 and len(legend.labels()) == 5
+    view.set_color_mode("year")
+    assert [e.label for e in view.coloring.entries] == ["1990", "1991", "1992"]
+    view.set_color_mode("tag", "rock")
+    assert view.coloring.continuous and len(view.scatter_items()) == colors.TAG_BINS
+    assert legend.title.text() == "Auto-tag “rock”"
+    with pytest.raises(ValueError):
+        view.set_color_mode("mood")
+    assert view.coloring.mode == "tag"  # a bad mode changes nothing
+    with qtbot.waitSignal(legend.entry_clicked) as blocker:
+        legend.list.itemClicked.emit(legend.list.item(2))
+    assert blocker.args == [view.coloring.entries[2].key]
+
+
+def test_many_categories_get_top_n_colours_and_grey_other():
+    data = blobs()
+    c = colors.color_by(data, "album", top_n=4)  # 9 albums of 4 tracks
+    assert len(c.colors) == 5 and c.colors[-1] == colors.OTHER
+    assert c.entries[-1].label == "other (5 more)" and c.entries[-1].count == 20
+    assert sum(e.count for e in c.entries) == len(data)
+    assert len(set(colors.PALETTE)) == len(colors.PALETTE) >= 20
+
+
+def _pixel(view, index):
+    image = view.grab().toImage()
+    return image.pixelColor(view.canvas.mapTo(view, view.point_to_widget(index)))
+
+
+def test_highlight_dims_everything_but_the_matches(view):
+    bright = {i: _pixel(view, i).lightness() for i in (20, 2, 30)}  # one point in each blob
+    view.highlight([20])
+    assert _pixel(view, 20).lightness() == bright[20]
+    assert _pixel(view, 2).lightness() < 0.5 * bright[2] and _pixel(view, 30).lightness() < 0.5 * bright[30]
+    view.clear_highlight()
+    assert _pixel(view, 2).lightness() == bright[2]
+
+
+def _drag(qtbot, widget, points, modifiers=Qt.NoModifier):
+    """Press at points[0], move through the rest, release: real mouse events with modifiers."""
+    def send(kind, pos, button, buttons):
+        p = QPointF(pos)
+        QApplication.sendEvent(widget, QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons, modifiers))
+
+    send(QEvent.MouseButtonPress, points[0], Qt.LeftButton, Qt.LeftButton)
+    for p in points[1:]:
+        qtbot.wait(20)  # pyqtgraph drops moves closer than 10 ms apart
+        send(QEvent.MouseMove, p, Qt.NoButton, Qt.LeftButton)
+    send(QEvent.MouseButtonRelease, points[-1], Qt.LeftButton, Qt.NoButton)
+
+
+def _corners(view, rows):
+    pts = [view.point_to_widget(i) for i in rows]
+    xs, ys = [p.x() for p in pts], [p.y() for p in pts]
+    return QPoint(min(xs) - 8, min(ys) - 8), QPoint(max(xs) + 8, max(ys) + 8)
+
+
+def test_shift_drag_box_selects_exactly_one_blob(qtbot, view):
+    start, end = _corners(view, range(12, 24))
+    before = view.view_box.viewRange()
+    with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
+        _drag(qtbot, view.canvas, [start, (start + end) / 2, end], Qt.ShiftModifier)
+    assert sorted(blocker.args[0]) == list(range(12, 24))
+    assert view.view_box.viewRange() == before  # selecting did not pan
+
+
+def test_lasso_mode_selects_inside_the_drawn_polygon(qtbot, view):
+    view.set_select_mode("lasso")
+    (x0, y0), (x1, y1) = [(p.x(), p.y()) for p in _corners(view, range(0, 12))]
+    ring = [QPoint(x0, y0), QPoint(x1, y0), QPoint(x1, y1), QPoint(x0, y1), QPoint(x0, y0 + 2)]
+    with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
+        _drag(qtbot, view.canvas, ring)
+    assert sorted(blocker.args[0]) == list(range(12))
+
+
+def test_plain_drag_pans_and_selects_nothing(qtbot, view):
+    before = view.view_box.viewRange()
+    with qtbot.assertNotEmitted(view.selection_changed):
+        _drag(qtbot, view.canvas, [QPoint(300, 200), QPoint(340, 220), QPoint(380, 240)])
+    assert view.view_box.viewRange() != before
+
+
+def test_points_in_polygon_handles_a_concave_shape():
+    xy = np.array([[1, 1], [3, 1], [1, 3], [3, 3], [2, 2.5]], dtype=np.float64)
+    u_shape = np.array([[0, 0], [4, 0], [4, 4], [2.5, 4], [2.5, 2], [1.5, 2], [1.5, 4], [0, 4]])
+    assert sorted(points_in_polygon(xy, u_shape).tolist()) == [0, 1, 2, 3]
+
+
+def test_selection_and_playing_rings_survive_a_refresh(view):
+    view.set_selection([1, 2])
+    view.set_playing(3)
+    view.set_data(blobs(seed=2), keep_view=True)
+    assert view._selection.tolist() == [1, 2] and view._playing == 3
+    view.set_data(blobs(seed=2))
+    assert view._selection.tolist() == [] and view._playing == -1
+
+
+def test_search_matches_are_case_insensitive_substrings_including_cyrillic():
+    data = blobs(per_blob=2)
+    data.tracks[0].title, data.tracks[1].artist = "Червона Рута", "ДахаБраха"
+    data.tracks[2].genres = ["Post-Rock"]
+    assert matches(data, "червона") == [0]
+    assert matches(data, "ДАХАБРАХА") == [1] and matches(data, "дахабр") == [1]
+    assert matches(data, "post-rock") == [2]
+    assert matches(data, "song 5") == [5] and matches(data, "SONG") == [1, 2, 3, 4, 5]
+    assert matches(data, "song artist 4") == [4]  # every word must match
+    assert matches(data, "   ") == [] and matches(data, "nothing like this") == []
+
+
+def test_search_box_debounces_and_enter_activates_the_first_match(qtbot):
+    box = SearchBox()
+    qtbot.addWidget(box)
+    box.set_data(blobs())
+    emitted = []
+    box.search_changed.connect(emitted.append)
+    with qtbot.waitSignal(box.search_changed, timeout=1000):
+        qtbot.keyClicks(box, "JAZ")
+    qtbot.wait(SearchBox.DEBOUNCE_MS + 100)
+    assert emitted == [list(range(12, 24))]  # one search for three keystrokes
+    with qtbot.waitSignal(box.activated, timeout=1000) as blocker:
+        qtbot.keyClick(box, Qt.Key_Return)
+    assert blocker.args == [12]
+    with qtbot.waitSignal(box.cleared, timeout=1000):
+        qtbot.keyClick(box, Qt.Key_Escape)
+    assert box.text() == ""
