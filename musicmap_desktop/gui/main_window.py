@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self._build()
         self._connect()
         self.restoreGeometry(settings.value("window/geometry", b""))
+        self.restoreState(settings.value("window/state", b""))
+        self.color_mode.setCurrentIndex(int(settings.value("view/color_mode", 0)))
 
     # ---- construction -------------------------------------------------------------
     def _build(self) -> None:
@@ -103,6 +105,9 @@ class MainWindow(QMainWindow):
         self.problems_action = QAction("Problems…", self, triggered=self.show_problems)
         for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action):
             menu.addAction(a)
+        view = self.menuBar().addMenu("&View")
+        self.fit_action = QAction("Fit to view", self, shortcut="Ctrl+0", triggered=self.map_view.fit_to_view)
+        view.addAction(self.fit_action)
         find = QAction("Find", self, shortcut=QKeySequence.Find, triggered=self.search.setFocus)
         space = QAction("Play/pause", self, shortcut=Qt.Key_Space, triggered=self.player.toggle)
         space.setShortcutContext(Qt.WindowShortcut)

@@ -105,13 +105,14 @@ def test_colour_by_switches_legend(qtbot, window, tmp_path):
 
 def test_path_between_a_and_b_and_m3u_export(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, tmp_path / "music")
-    pb = window.playback
+    pb, mv = window.playback, window.map_view
     a, b = 0, 31
-    pb.select(a)
-    pb.select(b)
+    for i in (a, b):  # click A, then B, like a user
+        qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(i))
     steps = pb.path()
     assert steps[0] == a and steps[-1] == b and len(set(steps)) == len(steps)
-    pb.play_path()
+    pb._actions["path"].trigger()
+    assert window.player.source() == window.data.tracks[a].path and pb.queue == steps[1:]
     out = pb.export_m3u(str(tmp_path / "path.m3u8"))
     lines = [l for l in open(out, encoding="utf-8").read().splitlines() if l and not l.startswith("#")]
     assert lines == [window.data.tracks[i].path for i in steps]
@@ -121,10 +122,37 @@ def test_path_between_a_and_b_and_m3u_export(qtbot, window, tmp_path):
 def test_box_selection_then_export(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, tmp_path / "music")
     mv = window.map_view
-    window.playback.set_selection([1, 2, 3])
+    window.select_mode.setCurrentIndex(window.select_mode.findData("box"))
+    xs = [mv.point_to_widget(i) for i in range(len(window.data))]
+    left = min(p.x() for p in xs) - 5
+    top, bottom = min(p.y() for p in xs) - 5, max(p.y() for p in xs) + 5
+    right = min(p.x() for p in xs) + (max(p.x() for p in xs) - left) // 2  # the left half of the map
+    with qtbot.waitSignal(mv.selection_changed, timeout=5000) as got:
+        qtbot.mousePress(mv.canvas, Qt.LeftButton, pos=xs[0].__class__(left, top))
+        for step in range(1, 11):
+            qtbot.mouseMove(mv.canvas, xs[0].__class__(left + (right - left) * step // 10, top + (bottom - top) * step // 10))
+        qtbot.mouseRelease(mv.canvas, Qt.LeftButton, pos=xs[0].__class__(right, bottom))
+    picked = sorted(got.args[0])
+    assert picked == sorted(i for i, p in enumerate(xs) if p.x() <= right)
     out = window.playback.export_m3u(str(tmp_path / "sel.m3u8"))
     assert [l for l in open(out, encoding="utf-8").read().splitlines() if l.startswith("/")] == \
-        [window.data.tracks[i].path for i in (1, 2, 3)]
+        [window.data.tracks[i].path for i in got.args[0]]
+
+
+def test_problems_dialog_lists_failures_and_retry_rereads(qtbot, window, tmp_path, monkeypatch):
+    from musicmap_desktop.gui.problems import ProblemsDialog
+
+    (tmp_path / "music" / "broken.mp3").write_text("not audio at all")
+    open_and_wait(qtbot, window, tmp_path / "music")
+    dialog = ProblemsDialog(window.session.cache, window.folder, window, on_retry=window.rescan)
+    qtbot.addWidget(dialog)
+    assert dialog.tree.topLevelItemCount() == 1
+    assert dialog.tree.topLevelItem(0).text(0).endswith("broken.mp3")
+    assert "can't sync" in dialog.tree.topLevelItem(0).text(1)
+    (tmp_path / "music" / "broken.mp3").unlink()
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+        qtbot.mouseClick(dialog.retry_button, Qt.LeftButton)
+    assert ProblemsDialog(window.session.cache, window.folder).tree.topLevelItemCount() == 0
 
 
 def test_cached_map_opens_without_rescan_then_refreshes(qtbot, window, tmp_path):
