@@ -119,5 +119,6 @@ def _finish(db, track, parts, failure, backbone_id, plan, vector_id, aggregate) 
         np.concatenate([p[2] for p in parts]).astype(np.float16),
     )
     embeddings.save_windows(db, track.fingerprint, backbone_id, plan, w)
+    embeddings.save_track_tags(db, track.fingerprint, backbone_id, plan, w.taggram)
     # The vector comes from the stored (float16) features, so recomputing it later is bit-identical.
     embeddings.save_vector(db, track.fingerprint, vector_id, aggregate(w.features))

@@ -36,6 +36,14 @@ def save_windows(db: sqlite_utils.Database, fingerprint: str, backbone_id: str, 
     )
 
 
+def save_track_tags(db: sqlite_utils.Database, fingerprint: str, backbone_id: str, plan: str,
+                    taggram: np.ndarray) -> None:
+    """The track's auto-tags averaged over its windows (what the map shows)."""
+    mean = np.asarray(taggram, np.float32).mean(0)
+    db.execute("INSERT OR REPLACE INTO track_tags VALUES (?, ?, ?, ?)",
+               [fingerprint, backbone_id, plan, mean.astype("<f4").tobytes()])
+
+
 def load_windows(db: sqlite_utils.Database, fingerprint: str, backbone_id: str, plan: str) -> WindowFeatures | None:
     row = db.execute(
         "SELECT n_windows, starts, features, taggram FROM windows"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import defaultdict
 from typing import Iterator
 
 import numpy as np
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 
 REGROW = 2.0  # relayout a growing small map when it holds more than this × its t-SNE core
 TOP_TAGS = 5
-FETCH_ROWS = 2000  # window rows per fetch: bounded memory even with every window stored
 
 
 def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbone_id: str, plan: str,
@@ -156,9 +154,13 @@ def load_tracks(db: sqlite_utils.Database, model_id: str,
         if r[0] in wanted:
             rows[r[0]] = r
     tracks, fps = [], []
+    genre_lists: dict[str, list[str]] = {}  # libraries repeat a few genre lists 100k times: parse each once
     for i in ids:
         r = rows[i]
-        genres = json.loads(r[6]) if r[6] and r[6] != "[]" else []  # most rows: skip the parser
+        text = r[6] or "[]"
+        genres = genre_lists.get(text)
+        if genres is None:
+            genres = genre_lists[text] = json.loads(text)
         tracks.append(TrackView(
             id=r[0], path=os.fsdecode(r[1]), title=r[2] or "", artist=r[3] or "", album=r[4] or "",
             albumartist=r[5] or "", genres=genres, year=r[7], duration=r[8] or 0.0))
@@ -168,29 +170,16 @@ def load_tracks(db: sqlite_utils.Database, model_id: str,
 
 def mean_taggrams(db: sqlite_utils.Database, fingerprints: list[str], backbone_id: str,
                   plan: str) -> np.ndarray | None:
-    """float32 [n, tags]: each fingerprint's taggram averaged over its windows (NaN rows if none).
-
-    One pass over the windows table; rows with the same window count are averaged
-    together as one [m, windows, tags] array.
-    """
-    where = defaultdict(list)
-    for i, fp in enumerate(fingerprints):
-        where[fp].append(i)
-    out = None
-    cur = db.execute("SELECT fingerprint, n_windows, taggram FROM windows WHERE backbone_id = ? AND plan = ?",
-                     [backbone_id, plan])
-    while rows := cur.fetchmany(FETCH_ROWS):
-        groups = defaultdict(list)
-        for fp, n, blob in rows:
-            if fp in where and n > 0:
-                groups[n].append((fp, blob))
-        for n, items in groups.items():
-            flat = np.frombuffer(b"".join(b for _, b in items), "<f2")
-            means = flat.reshape(len(items), n, -1).mean(1, dtype=np.float32)
-            if out is None:
-                out = np.full((len(fingerprints), means.shape[1]), np.nan, np.float32)
-            for (fp, _), m in zip(items, means):
-                out[where[fp]] = m
+    """float32 [n, tags]: each fingerprint's taggram averaged over its windows (NaN rows if none)."""
+    rows = db.execute("SELECT fingerprint, taggram FROM track_tags WHERE backbone_id = ? AND plan = ?",
+                      [backbone_id, plan]).fetchall()
+    if not rows:
+        return None
+    known = {fp: i for i, (fp, _) in enumerate(rows)}
+    means = np.frombuffer(b"".join(blob for _, blob in rows), "<f4").reshape(len(rows), -1)
+    pick = np.array([known.get(fp, -1) for fp in fingerprints], dtype=np.int64)
+    out = np.full((len(fingerprints), means.shape[1]), np.nan, np.float32)
+    out[pick >= 0] = means[pick[pick >= 0]]
     return out
 
 

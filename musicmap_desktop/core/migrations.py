@@ -114,9 +114,36 @@ def _create_layouts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_track_tags(db: sqlite_utils.Database) -> None:
+    # Each track's auto-tags averaged over its windows, stored apart from the windows:
+    # reading a column behind the 8 KB feature blob walks its overflow pages, which made
+    # opening a large map from the cache read the whole windows table.
+    _run(
+        db,
+        """
+        CREATE TABLE track_tags (
+            fingerprint TEXT NOT NULL,
+            backbone_id TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            taggram BLOB NOT NULL,          -- float32 [tags], mean over the windows
+            PRIMARY KEY (fingerprint, backbone_id, plan)
+        );
+        """,
+    )
+    import numpy as np
+
+    rows = db.execute("SELECT fingerprint, backbone_id, plan, n_windows, taggram FROM windows")
+    db.conn.executemany(
+        "INSERT INTO track_tags VALUES (?, ?, ?, ?)",
+        ((fp, b, plan, np.frombuffer(blob, "<f2").reshape(n, -1).mean(0, dtype=np.float32).astype("<f4").tobytes())
+         for fp, b, plan, n, blob in rows if n > 0),
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_create_tracks", _create_tracks),
     ("0002_libraries_and_folder_problems", _create_folders),
     ("0003_windows_and_vectors", _create_embeddings),
     ("0004_layouts", _create_layouts),
+    ("0005_track_tags", _create_track_tags),
 ]

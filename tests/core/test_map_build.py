@@ -44,6 +44,7 @@ class Library:
             if windows:
                 embeddings.save_windows(self.db, fp, BACKBONE, PLAN,
                                         embeddings.WindowFeatures(np.arange(6, dtype=np.int32), feats, tags))
+                embeddings.save_track_tags(self.db, fp, BACKBONE, PLAN, tags)
             embeddings.save_vector(self.db, fp, MODEL, meanmax_vector(feats))
         self.ids[name] = self.db.execute("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id DESC",
                                          [fp]).fetchone()[0]

@@ -85,3 +85,16 @@ def test_0004_adds_layouts_and_keeps_vectors(tmp_path):
     db.execute("INSERT INTO layouts (model_id, root, set_hash, n_points, fingerprints, xy, method, core_points,"
                " created_at) VALUES ('m', x'', 'h', 1, 'fp', x'0000000000000000', 'pca', 1, 0)")
     assert db.execute("SELECT fingerprints, labels, k FROM layouts").fetchall() == [("fp", None, None)]
+
+
+def test_0005_backfills_track_tags_from_existing_windows(tmp_path):
+    import numpy as np
+
+    db = db_at(tmp_path / "c.db", 4)
+    taggram = np.array([[0.2, 0.4], [0.6, 0.8]], "<f2")
+    db.execute("INSERT INTO windows VALUES ('fp', 'bb', 'n20', 2, x'', x'', ?, 0)", [taggram.tobytes()])
+    db.conn.close()
+    db = db_at(tmp_path / "c.db", 5)
+    (fp, blob), = db.execute("SELECT fingerprint, taggram FROM track_tags").fetchall()
+    assert fp == "fp" and np.allclose(np.frombuffer(blob, "<f4"), [0.4, 0.6], atol=1e-3)
+    assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1
