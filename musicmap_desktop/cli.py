@@ -71,8 +71,8 @@ def _scan_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-embed", action="store_true", help="only read files and tags")
     p.add_argument("--workers", type=int, default=None,
-                   help="CPU: N single-threaded processes that decode and infer (default: the model "
-                        "on all cores, one decoding process); GPU: N decoding processes (default 2)")
+                   help="CPU: N single-threaded processes that decode and infer (default: one per "
+                        "core); GPU: N decoding processes (default 2)")
     _add_model_args(p, 20)
     _add_db(p)
     return p

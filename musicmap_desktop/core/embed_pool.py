@@ -1,13 +1,12 @@
 """Where embedding work runs: worker processes that decode (and maybe infer), fed in order.
 
 Two engines share one ordered pool:
-- ``InProcess`` (the default): workers only decode; the model runs here, on the
-  GPU or on all CPU cores. Measured fastest on an otherwise idle 2-core CPU
-  (bench/embed.py: ~63 vs ~58 windows/s).
-- ``InWorkers``: each CPU worker decodes *and* runs a single-threaded model
-  (``--workers N`` on the CPU). The design notes measured torch's threads
-  collapsing when another process competes for the cores; single-threaded
-  workers degrade gracefully there.
+- ``InWorkers`` (the CPU default): each worker decodes *and* runs a single-threaded
+  model, one worker per core. On an idle 2-core machine it is within ~15 % of the
+  model on both cores in one process, but when anything else wants the CPU (a
+  browser, the window itself), torch's spinning threads collapse and these
+  workers do not: bench/embed.py measured 44 vs 13 windows/s under load.
+- ``InProcess`` (with a GPU): workers only decode; the model runs here.
 Both yield ``(track, frames, (features, taggram) | DecodeError, last_chunk)`` in
 track order, with at most ``2 × workers`` tasks in flight (bounded memory).
 """
@@ -172,12 +171,10 @@ class InProcess:
 
 
 def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None):
-    """Default: the model here (GPU, or every CPU core) fed by decoding processes
-    (1 on the CPU, 2 with a GPU). ``workers`` on the CPU: that many single-threaded
-    processes that decode and infer."""
+    """CPU: ``workers`` (default one per core) single-threaded processes that decode and
+    infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes."""
     from ..model.backbone import MusicnnBackbone, resolve_device
 
-    on_cpu = resolve_device(device).type == "cpu"
-    if on_cpu and workers:
-        return InWorkers(backbone_name, workers)
-    return InProcess(MusicnnBackbone(backbone_name, device), decode_workers=workers or (1 if on_cpu else 2))
+    if resolve_device(device).type == "cpu":
+        return InWorkers(backbone_name, workers or os.cpu_count() or 1)
+    return InProcess(MusicnnBackbone(backbone_name, device), decode_workers=workers or 2)
