@@ -131,7 +131,7 @@ def main(argv=None) -> int:
             ("hover lookup, median (ms)", "hover", 10), ("pan/zoom repaint, median (ms)", "repaint", 50)]
     for label, key, target in rows:
         a, b = ms(mine[key]), ms(base[key])
-        print(f"{label:30s}{a:12.3f}{b:12.3f}{a / b:8.2f}  < {target} ms {'ok' if a < target else 'MISSED'}")
+        print(f"{label:30s}{a:12.3f}{b:12.3f}{a / b:8.3g}  < {target} ms {'ok' if a < target else 'MISSED'}")
     print(f"hover lookup worst (ms): {ms(mine['hover_max']):.3f}; "
           f"{mine['hits']}/{mine['probes']} probes hit a point (baseline lookup: pointsAt)")
     print(f"colour-mode switch + repaint, median (ms): {ms(mine['mode']):.1f}")

@@ -15,30 +15,11 @@ from PySide6.QtWidgets import QGraphicsPathItem, QToolTip, QVBoxLayout, QWidget
 from scipy.spatial import cKDTree
 
 from ..core.mapdata import MapData
+from ..core.playlists import select_in_polygon
 from .colors import MODES, OTHER, Coloring, color_by
 from .track_panel import track_tooltip
 
-try:  # core's version when it exists; the fallback below keeps the map usable without it
-    from ..core.playlists import select_in_polygon as _core_select_in_polygon
-except ImportError:  # pragma: no cover - depends on what core has landed
-    _core_select_in_polygon = None
-
 PLAYING_RING = "#ff3d00"  # orange-red reads on dark and light backgrounds
-
-
-def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Indices of the rows of ``xy`` inside ``polygon`` ([k, 2], closed implicitly; even-odd rule)."""
-    polygon = np.asarray(polygon, dtype=np.float64)
-    if _core_select_in_polygon is not None:
-        return np.asarray(_core_select_in_polygon(xy, polygon), dtype=np.int64)
-    lo, hi = polygon.min(0), polygon.max(0)
-    cand = np.flatnonzero(np.all((xy >= lo) & (xy <= hi), axis=1))  # cheap bounding-box cut first
-    x, y = xy[cand, 0], xy[cand, 1]
-    inside = np.zeros(len(cand), dtype=bool)
-    for (x1, y1), (x2, y2) in zip(polygon, np.roll(polygon, -1, axis=0)):
-        if y1 != y2:  # a horizontal edge never crosses the ray
-            inside ^= ((y1 > y) != (y2 > y)) & (x < x1 + (y - y1) * (x2 - x1) / (y2 - y1))
-    return cand[inside]
 
 
 class _Dots(pg.ScatterPlotItem):
@@ -294,6 +275,6 @@ class MapView(QWidget):
             self.clicked.emit(i)
 
     def _select_polygon(self, polygon: np.ndarray) -> None:
-        picked = points_in_polygon(self._xy, polygon) if len(polygon) >= 3 else np.zeros(0, np.int64)
+        picked = select_in_polygon(self._xy, polygon)  # a box arrives as its four corners
         self.set_selection(picked)
         self.selection_changed.emit(picked.tolist())

@@ -1,13 +1,16 @@
 """Playback: a thin Player around QMediaPlayer, and the now-playing bar that drives it.
 
-Pitfall (PySide6 6.12): polling the media player in a tight loop during playback (processEvents
-loops) aborted or hung the interpreter; everything here reacts to the player's signals instead.
+Qt's FFmpeg backend threads call back into the Python-wrapped player objects (taking the GIL),
+while play/pause/stop wait on those threads: called straight from Python, which holds the GIL,
+they deadlocked now and then (PySide6 6.12 releases the GIL only for setSource). So every control
+goes through QMetaObject.invokeMethod, which runs the C++ slot at once with the GIL released.
+Everything here reacts to the player's signals; nothing polls it.
 """
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
 
@@ -19,6 +22,11 @@ PlaybackState = QMediaPlayer.PlaybackState
 def mmss(ms: int) -> str:
     """Milliseconds as m:ss, counting whole seconds elapsed (a player never rounds up)."""
     return format_duration(max(0, int(ms)) // 1000)
+
+
+def _call(obj: QObject, slot: str, *args) -> None:
+    """Call a Qt slot of ``obj`` now, without holding the GIL (see the module note)."""
+    QMetaObject.invokeMethod(obj, slot, Qt.DirectConnection, *args)
 
 
 class Player(QObject):
@@ -34,8 +42,8 @@ class Player(QObject):
         super().__init__(parent)
         self.media = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
-        self.media.setAudioOutput(self.audio)
-        self.audio.setVolume(volume)
+        self.media.setAudioOutput(self.audio)  # before playback starts: no backend threads yet
+        self.audio.setVolume(min(1.0, max(0.0, float(volume))))
         self._path = ""
         self._starting = False  # a new file was requested and has not started yet
         self.media.playbackStateChanged.connect(self._on_state)
@@ -44,29 +52,36 @@ class Player(QObject):
         self.media.errorOccurred.connect(self._on_error)
 
     def play(self, path: str) -> None:
+        """Play ``path`` from the start (also when it is the current file)."""
         path = os.fspath(path)
         if not os.path.isfile(path):
             self.error.emit(f"File not found: {path}")
             return
+        url = QUrl.fromLocalFile(os.path.abspath(path))
+        if url == self.media.source() and self.state() != PlaybackState.StoppedState:
+            self.seek(0)  # setSource ignores the same URL: restart it by hand
+            _call(self.media, "play")
+            self.track_started.emit(path)
+            return
         self._path, self._starting = path, True
-        self.media.setSource(QUrl.fromLocalFile(os.path.abspath(path)))
-        self.media.play()
+        _call(self.media, "setSource", Q_ARG(QUrl, url))
+        _call(self.media, "play")
 
     def toggle(self) -> None:
         """Pause when playing; otherwise resume (or restart) the current file."""
         if self.media.playbackState() == PlaybackState.PlayingState:
-            self.media.pause()
+            _call(self.media, "pause")
         elif self._path:
-            self.media.play()
+            _call(self.media, "play")
 
     def stop(self) -> None:
-        self.media.stop()
+        _call(self.media, "stop")
 
     def seek(self, ms: int) -> None:
-        self.media.setPosition(max(0, int(ms)))
+        _call(self.media, "setPosition", Q_ARG("qint64", max(0, int(ms))))
 
     def set_volume(self, volume: float) -> None:
-        self.audio.setVolume(min(1.0, max(0.0, float(volume))))
+        _call(self.audio, "setVolume", Q_ARG("float", min(1.0, max(0.0, float(volume)))))
 
     def volume(self) -> float:
         return self.audio.volume()

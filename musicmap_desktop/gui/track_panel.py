@@ -93,7 +93,10 @@ class TagTimeline(QWidget):
     def event(self, ev) -> bool:
         if ev.type() == QEvent.ToolTip and self._names:
             text = self._describe(ev.pos())
-            QToolTip.showText(ev.globalPos(), text, self) if text else QToolTip.hideText()
+            if text:
+                QToolTip.showText(ev.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
             return True
         return super().event(ev)
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from musicmap_desktop.core.mapdata import MapData, TrackView
 from musicmap_desktop.gui import colors
 from musicmap_desktop.gui.legend import Legend
-from musicmap_desktop.gui.map_view import MapView, points_in_polygon
+from musicmap_desktop.gui.map_view import MapView
 from musicmap_desktop.gui.search_box import SearchBox, matches
 
 CENTRES = [(0.0, 0.0), (10.0, 0.0), (5.0, 8.0)]
@@ -21,7 +21,8 @@ def blobs(per_blob=12, seed=0) -> MapData:
     xy = np.concatenate([rng.uniform(-1.2, 1.2, (per_blob, 2)) + c for c in CENTRES]).astype(np.float32)
     n = len(xy)
     tracks = [TrackView(i, f"/music/a{i % 5}/t{i}.mp3", f"Song {i}", f"Artist {i % 5}", f"Album {i // 4}",
-                        albumartist=f"Band {i // 4}", genres=[["Rock", "Jazz", "Pop"][i // per_blob]], year=1990 + i % 3,
+                        albumartist=f"Band {i // 4}", genres=[["Rock", "Jazz", "Pop"][i // per_blob]],
+                        year=1990 + i % 3,
                         duration=61 + i, top_tags=[(TAGS[i // per_blob], 0.9)]) for i in range(n)]
     probs = np.zeros((n, len(TAGS)), np.float32)
     probs[:, 0] = np.linspace(0, 1, n)
@@ -104,6 +105,18 @@ def test_colour_modes_change_groups_and_legend(qtbot, view):
     assert blocker.args == [view.coloring.entries[2].key]
 
 
+def test_switching_modes_reuses_scatter_items(view):
+    # Items are pooled, never removed: add/remove churns pyqtgraph's signal connections.
+    def cycle():
+        for mode in ("album", "artist", "tag", "year", "cluster"):
+            view.set_color_mode(mode, "rock")
+            view.highlight([1, 2, 3])
+            view.clear_highlight()
+        return len(view.view_box.childGroup.childItems())
+
+    assert cycle() == cycle() == cycle()
+
+
 def test_many_categories_get_top_n_colours_and_grey_other():
     data = blobs()
     c = colors.color_by(data, "album", top_n=4)  # 9 albums of 4 tracks
@@ -131,7 +144,8 @@ def _drag(qtbot, widget, points, modifiers=Qt.NoModifier):
     """Press at points[0], move through the rest, release: real mouse events with modifiers."""
     def send(kind, pos, button, buttons):
         p = QPointF(pos)
-        QApplication.sendEvent(widget, QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons, modifiers))
+        event = QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons, modifiers)
+        QApplication.sendEvent(widget, event)
 
     send(QEvent.MouseButtonPress, points[0], Qt.LeftButton, Qt.LeftButton)
     for p in points[1:]:
@@ -169,12 +183,6 @@ def test_plain_drag_pans_and_selects_nothing(qtbot, view):
     with qtbot.assertNotEmitted(view.selection_changed):
         _drag(qtbot, view.canvas, [QPoint(300, 200), QPoint(340, 220), QPoint(380, 240)])
     assert view.view_box.viewRange() != before
-
-
-def test_points_in_polygon_handles_a_concave_shape():
-    xy = np.array([[1, 1], [3, 1], [1, 3], [3, 3], [2, 2.5]], dtype=np.float64)
-    u_shape = np.array([[0, 0], [4, 0], [4, 4], [2.5, 4], [2.5, 2], [1.5, 2], [1.5, 4], [0, 4]])
-    assert sorted(points_in_polygon(xy, u_shape).tolist()) == [0, 1, 2, 3]
 
 
 def test_selection_and_playing_rings_survive_a_refresh(view):
