@@ -3,8 +3,9 @@
     .venv/bin/python bench/embed.py [--tracks 20] [--baseline-tracks 6] [--device cpu]
 
 Generates a library of 3-5 minute tracks in mixed formats, scans it, then times:
-- naive: librosa.load of the whole file, log-mel, every window, batch 1, eager float32,
-  with the network in the literal order of the original graph (conv -> ReLU -> BN -> max);
+- naive: the official Musicnn pipeline ported as is: librosa.load of the whole file,
+  librosa's mel spectrogram (float16, log10), every window, batch 1, eager float32, the
+  network in the literal order of the original graph (conv -> ReLU -> BN -> max);
 - engine: `embed_library` (windows decoded in a worker process, 20 windows per track,
   batched inference), for a few thread / batch settings.
 Prints tracks/s and windows/s of each and the engine's speed-up over the naive path.
@@ -56,7 +57,8 @@ def naive(paths: list[str], device: str) -> tuple[float, int]:
     t = time.perf_counter()
     for p in paths:
         audio, _ = librosa.load(p, sr=16000, mono=True)
-        logmel = melspec.log_mel(torch.from_numpy(audio).to(device))
+        mel = librosa.feature.melspectrogram(y=audio, sr=16000, n_fft=512, hop_length=256, n_mels=96).T
+        logmel = torch.from_numpy(np.log10(10000 * mel.astype(np.float16).astype(np.float32) + 1)).to(device)
         with torch.inference_mode():
             for w in melspec.cut_windows(logmel, pad_short=True):
                 model(w[None])

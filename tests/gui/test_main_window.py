@@ -187,3 +187,46 @@ def test_event_loop_stays_responsive_during_a_scan(qtbot, window, tmp_path):
     timer.stop()
     assert len(drift) > 50
     assert np.percentile(drift, 95) < 0.100
+
+
+def test_cancel_button_stops_a_scan_and_keeps_what_was_done(qtbot, window, tmp_path):
+    for i in range(300):
+        make_track(tmp_path / "big" / f"a{i // 50}", f"t{i}", "wav", seconds=0.5, seed=i)
+    with qtbot.waitSignal(window.session.progress, timeout=60_000,
+                          check_params_cb=lambda p: p.phase in ("read", "embed")):
+        window.open_library(str(tmp_path / "big"))
+    assert window.cancel_button.isEnabled()
+    with qtbot.waitSignal(window.session.finished, timeout=60_000) as done:
+        qtbot.mouseClick(window.cancel_button, Qt.LeftButton)
+    assert done.args == [True]
+    assert "Cancelled" in window.status_label.text() and not window.cancel_button.isEnabled()
+
+
+def test_next_similar_plays_the_nearest_unplayed_track(qtbot, window, tmp_path):
+    from musicmap_desktop.core.similarity import most_similar
+
+    open_and_wait(qtbot, window, tmp_path / "music")
+    mv = window.map_view
+    qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(5))
+    nearest = most_similar(window.data.vectors, 5, k=1)[0][0]
+    with qtbot.waitSignal(window.player.track_started, timeout=10_000) as started:
+        qtbot.mouseClick(window.now_bar.next_button, Qt.LeftButton)
+    assert started.args == [window.data.tracks[nearest].path] or window.player.source() == window.data.tracks[nearest].path
+
+
+def test_cluster_count_is_adjustable(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    window.k_spin.setValue(3)
+    with qtbot.waitSignal(window.session.finished, timeout=120_000):
+        window.k_spin.editingFinished.emit()
+    assert len(window.data.cluster_names) == 3 and len(window.legend.labels()) == 3
+
+
+def test_enter_in_search_centres_the_first_match(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    qtbot.keyClicks(window.search, "Song 4.2")
+    with qtbot.waitSignal(window.search.activated, timeout=5000) as got:
+        qtbot.keyClick(window.search, Qt.Key_Return)
+    (x0, x1), (y0, y1) = window.map_view.view_box.viewRange()
+    x, y = window.data.xy[got.args[0]]
+    assert abs((x0 + x1) / 2 - x) < 1e-6 and abs((y0 + y1) / 2 - y) < 1e-6
