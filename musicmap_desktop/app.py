@@ -1,15 +1,9 @@
 """Composition point: builds the cache, the job session and settings, and opens the window."""
 from __future__ import annotations
 
-import os
-import sys
-
-from . import APP_NAME
-from .core.db import Cache, CacheError, open_db
+from .core.db import Cache, open_db
 from .core.embed import EmbedSettings
 from .paths import default_music_dir
-
-ORGANIZATION = "musicmap"
 
 
 def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto"):
@@ -34,24 +28,7 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
 
 def run_gui(folder: str | None, db_path: str) -> int:
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
+    from .gui.launch import run
 
-    try:
-        open_db(db_path).close()  # fail early, with one line, if the cache cannot be opened
-    except CacheError as e:
-        print(f"musicmap-desktop: error: {e}", file=sys.stderr)
-        return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName("musicmap")
-    settings = QSettings()
-    window = make_window(db_path, settings)
-    window.show()
-    last = settings.value("library/last_folder", "")
-    if folder:
-        window.open_library(folder)
-    elif last and os.path.isdir(last):
-        window.open_library(last, rescan=False)
-    return app.exec()
+    open_db(db_path).close()  # raises CacheError (one line for the user) before any window
+    return run(lambda settings: make_window(db_path, settings), folder)

@@ -199,5 +199,9 @@ def cmd_problems(args) -> int:
 
 def cmd_gui(args) -> int:
     from .app import run_gui
+    from .core.db import CacheError
 
-    return run_gui(args.folder, resolve_db_path(args.db))
+    try:
+        return run_gui(args.folder, resolve_db_path(args.db))
+    except CacheError as e:
+        raise UserError(str(e)) from None
