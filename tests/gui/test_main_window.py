@@ -230,3 +230,17 @@ def test_enter_in_search_centres_the_first_match(qtbot, window, tmp_path):
     (x0, x1), (y0, y1) = window.map_view.view_box.viewRange()
     x, y = window.data.xy[got.args[0]]
     assert abs((x0 + x1) / 2 - x) < 1e-6 and abs((y0 + y1) / 2 - y) < 1e-6
+
+
+def test_window_geometry_and_view_settings_are_remembered(qtbot, tmp_path, library):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    first = make_window(str(tmp_path / "c.db"), settings, device="cpu")
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(700, 500)  # within the offscreen screen, which restoreGeometry clamps to
+    first.color_mode.setCurrentIndex(first.color_mode.findData("album"))
+    first.close()
+    again = make_window(str(tmp_path / "c.db"), settings, device="cpu")
+    qtbot.addWidget(again)
+    assert again.color_mode.currentData() == "album"
+    assert (again.width(), again.height()) == (700, 500)
