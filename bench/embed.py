@@ -111,15 +111,15 @@ def main() -> int:
             configs = [("in-process", 2, 64), ("in-process", 4, 256)]
         for kind, workers, batch in configs:
             t, n, w = min(engine(root, work, kind, args.device, workers, batch, rep) for rep in range(2))
-            label = (f"engine: {workers} processes decode + infer (1 thread each)" if kind == "workers"
+            label = (f"engine: {workers} processes decode + infer (ONNX Runtime, 1 thread each)" if kind == "workers"
                      else f"engine: model here ({cpus if args.device == 'cpu' else args.device}), batch {batch}, "
                           f"{workers} decoder(s)")
             rows.append((label, t, n, w))
         base_rate = n_naive / t_naive
         print(f"\ndevice: {args.device}; torch {torch.__version__}\n")
-        print(f"{'':64} {'tracks':>6} {'windows':>8} {'s':>7} {'tracks/s':>9} {'windows/s':>10} {'× naive':>8}")
+        print(f"{'':70} {'tracks':>6} {'windows':>8} {'s':>7} {'tracks/s':>9} {'windows/s':>10} {'× naive':>8}")
         for name, t, n, w in rows:
-            print(f"{name:64} {n:6d} {w:8d} {t:7.1f} {n / t:9.2f} {w / t:10.1f} {n / t / base_rate:8.1f}")
+            print(f"{name:70} {n:6d} {w:8d} {t:7.1f} {n / t:9.2f} {w / t:10.1f} {n / t / base_rate:8.1f}")
         best = max(rows[1:], key=lambda r: r[2] / r[1])
         rate = best[2] / best[1]
         print(f"\nbest engine: {rate:.2f} tracks/s ({'PASS' if rate >= 1.5 else 'FAIL'} ≥ 1.5), "

@@ -2,7 +2,7 @@
 
 Two engines share one ordered pool:
 - ``InWorkers`` (the CPU default): each worker decodes *and* runs a single-threaded
-  model, one worker per core. On an idle 2-core machine it is within ~15 % of the
+  model (ONNX Runtime when installed, else torch), one worker per core. On an idle 2-core machine it is within ~15 % of the
   model on both cores in one process, but when anything else wants the CPU (a
   browser, the window itself), torch's spinning threads collapse and these
   workers do not: bench/embed.py measured 44 vs 13 windows/s under load.
@@ -50,9 +50,14 @@ def _init_worker(backbone_name: str | None = None) -> None:
         os.nice(5)
     else:
         global _worker_backbone
-        from ..model.backbone import MusicnnBackbone
+        from ..model import ort_backbone
 
-        _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1)
+        if ort_backbone.available():
+            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1)
+        else:
+            from ..model.backbone import MusicnnBackbone
+
+            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1)
 
 
 def _die_with_parent() -> None:

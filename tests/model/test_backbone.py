@@ -48,3 +48,18 @@ def test_device_auto_falls_back_to_cpu_without_gpu():
         assert resolve_device("auto").type in ("cpu", "mps")
         with pytest.raises(ValueError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+@pytest.mark.parametrize("name, key", [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")])
+def test_onnx_runtime_engine_matches_official_model(tmp_path, ref, name, key):
+    from musicmap_desktop.model.ort_backbone import OrtBackbone
+
+    path = tmp_path / "clip16k.wav"
+    sf.write(path, ref["audio_16k"], 16000, subtype="FLOAT")
+    frames = [i * WINDOW_FRAMES for i in range(10)]
+    backbone = OrtBackbone(name, threads=1, batch_size=3)
+    feats, taggram = backbone.embed_segments(decode_task(str(path), frames))
+    want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
+    assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)
+    assert np.abs(taggram - want_t).max() <= 1e-5
+    assert backbone.backbone_id == MusicnnBackbone(name, device="cpu").backbone_id

@@ -1,0 +1,49 @@
+"""Export the bundled Musicnn networks to ONNX, for the faster CPU engine (ONNX Runtime).
+
+    python -m musicmap_desktop.model.onnx_export --out weights/
+
+Input: log-mel windows [batch, 187, 96]; outputs: penultimate [batch, 200] and taggram
+[batch, 50]. Needs torch and the `onnx` package at export time only; the app needs just
+onnxruntime, which reads the graph (protobuf, nothing unpickled).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from . import registry
+
+
+class _Outputs(torch.nn.Module):
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        out = self.model(x)
+        return out.penultimate, out.taggram
+
+
+def export(name: str, out_dir: Path) -> Path:
+    model = registry.build(name).model
+    path = out_dir / f"{name}.onnx"
+    example = torch.zeros(2, 187, 96)
+    torch.onnx.export(_Outputs(model), (example,), str(path), dynamo=False, opset_version=17,
+                      input_names=["logmel"], output_names=["penultimate", "taggram"],
+                      dynamic_axes={"logmel": {0: "batch"}, "penultimate": {0: "batch"}, "taggram": {0: "batch"}})
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=Path("weights"))
+    args = ap.parse_args(argv)
+    for name in registry.MODELS:
+        print(export(name, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
