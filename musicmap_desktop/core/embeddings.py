@@ -79,14 +79,6 @@ def tracks_without_windows(db: sqlite_utils.Database, root: str | None, backbone
     return out
 
 
-def fingerprints_without_vector(db: sqlite_utils.Database, backbone_id: str, plan: str, model_id: str) -> list[str]:
-    rows = db.execute(
-        "SELECT w.fingerprint FROM windows w WHERE w.backbone_id = ? AND w.plan = ?"
-        " AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.fingerprint = w.fingerprint AND v.model_id = ?)",
-        [backbone_id, plan, model_id])
-    return [r[0] for r in rows]
-
-
 def load_vectors(db: sqlite_utils.Database, model_id: str, root: str | None = None) -> tuple[list[int], np.ndarray]:
     """Track ids and their vectors [n, d] for every track under ``root`` that has one."""
     prefix = root_prefix(root) if root else b""

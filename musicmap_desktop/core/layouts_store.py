@@ -113,12 +113,3 @@ def load_latest_layout(db: sqlite_utils.Database, model_id: str, root: str | Non
     """fingerprint -> float32 (x, y) of the newest layout for this model and root ({} if none)."""
     layout = latest_layout(db, model_id, root)
     return layout.positions() if layout else {}
-
-
-def delete_layouts(db: sqlite_utils.Database, model_id: str | None = None) -> None:
-    """Forget cached maps (of one model, or all): the next build computes a fresh one."""
-    with transaction(db):
-        if model_id is None:
-            db.execute("DELETE FROM layouts")
-        else:
-            db.execute("DELETE FROM layouts WHERE model_id = ?", [model_id])

@@ -114,11 +114,7 @@ def record_scan(db: sqlite_utils.Database, root: str, problems: list[WalkProblem
 def failed_tracks(db: sqlite_utils.Database, root: str | None = None) -> list[tuple[str, str]]:
     """(display path, reason) of every failed track, plus folders that could not be read."""
     prefix = root_prefix(root) if root else b""
-    tracks = [
-        (r[1], r[2]) for r in db.execute(
-            "SELECT path, display_path, reason FROM tracks WHERE status = 'failed' ORDER BY display_path")
-        if r[0].startswith(prefix)
-    ]
+    tracks = [(display(path), reason) for path, reason in failed_paths(db, root)]
     folders = [
         (r[1], r[2]) for r in db.execute(
             "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path")
