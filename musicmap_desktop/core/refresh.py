@@ -52,19 +52,18 @@ def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan, make_engine: C
         for p in embed_library(db, plan.root, engine, plan.settings, cancel):
             yield p
             if p.phase == "embed" and time.monotonic() - last_map > interval:
-                yield from _map(db, plan, backbone_id, tag_names, cancel, True, regrow)
+                yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, True, regrow)
                 # Each provisional map costs more as the library grows: space them out.
                 interval, last_map = interval * 2, time.monotonic()
         if cancel.cancelled:
             return
-    yield from _map(db, plan, backbone_id, tag_names, cancel, False, regrow)
+    yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, False, regrow)
 
 
-def _map(db, plan: RefreshPlan, backbone_id: str, tag_names, cancel, provisional: bool,
+def _map(db, plan: RefreshPlan, backbone_id: str, model_id: str, tag_names, cancel, provisional: bool,
          regrow: bool) -> Iterator[Progress]:
     from .map_build import build_map
 
-    model_id = meanmax_model_id(backbone_id, plan.settings.plan)
     for p in build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
                        k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow):
         if p.result is not None:

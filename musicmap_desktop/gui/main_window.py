@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         self.search.activated.connect(self.map_view.center_on)
         self.color_mode.currentIndexChanged.connect(self._apply_color_mode)
         self.tag_choice.currentIndexChanged.connect(self._apply_color_mode)
-        self.k_spin.editingFinished.connect(lambda: self.rescan(recluster=True))
+        self.k_spin.editingFinished.connect(self.rescan)
         self.select_mode.currentIndexChanged.connect(
             lambda: self.map_view.set_select_mode(self.select_mode.currentData()))
 
@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
             self._refresh_after_load = True
             self.session.load_map(self.plan())
 
-    def rescan(self, fresh: bool = False, recluster: bool = False) -> None:
+    def rescan(self, fresh: bool = False) -> None:
         if self.folder:
             self.settings.setValue("view/k", self.k_spin.value())
             self._set_busy("Updating…")
