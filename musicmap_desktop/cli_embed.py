@@ -18,19 +18,30 @@ def embed_job(args, db, folder, cancel):
     return embed_library(db, folder, engine, EmbedSettings(n_windows=args.windows), cancel)
 
 
-def cmd_tags(args) -> int:
-    from .core.audio import DecodeError, decode_all
+def _duration(path: str) -> float:
+    """From the header, as the library scan does; a full decode only when the header has none."""
+    from .core.audio import decode_all
+    from .core.tags import NotAudioError, read_info
     from .core.windows import SR
-    from .model.backbone import MusicnnBackbone
+
+    try:
+        with open(path, "rb") as f:
+            return read_info(f, path).duration
+    except NotAudioError:
+        return len(decode_all(path)) / SR
+
+
+def cmd_tags(args) -> int:
+    from .cli import UserError
+    from .core.audio import DecodeError
     from .core.embed_pool import decode_task
     from .core.windows import plan_windows
-
-    from .cli import UserError
+    from .model.backbone import MusicnnBackbone
 
     if not os.path.isfile(args.file):
         raise UserError(f"not a file: {args.file}")
     try:
-        duration = len(decode_all(args.file)) / SR
+        duration = _duration(args.file)
         frames = plan_windows(duration, args.windows)
         segments = decode_task(args.file, frames)
     except DecodeError as e:
