@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         args, run = _gui_parser().parse_args(argv), cmd_gui
     try:
         return run(args)
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (UserError, ValueError) as e:
         print(f"musicmap-desktop: error: {e}", file=sys.stderr)
         return 2
