@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: ffmpeg (test audio, decoding), the libraries Qt's widgets and
-# QtMultimedia load at run time, and xvfb for screenshots of the real window.
+# QtMultimedia load at run time, xvfb for screenshots of the real window, and the
+# freedesktop validators the tests run on resources/ (desktop-file-utils, appstream).
 apt_packages=(ffmpeg libpulse0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1
-  libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 xvfb)
+  libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 xvfb
+  desktop-file-utils appstream)
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
 
 if command -v dpkg-query >/dev/null; then
