@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 
-from . import __version__
+from . import __version__, cli_system
+from .logs import pop_verbose, setup_logging
 from .paths import DB_ENV, resolve_db_path
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", help="music folder to open (default: your Music folder)")
     p.add_argument("--version", action="version", version=f"musicmap-desktop {__version__}")
     _add_db(p)
+    cli_system.add_args(p)
     return p
 
 
@@ -108,7 +110,8 @@ def _problems_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    argv, verbose = pop_verbose(argv)
+    setup_logging(verbose)
     from .cli_embed import cmd_export, cmd_tags
 
     commands = {"scan": (_scan_parser, cmd_scan), "problems": (_problems_parser, cmd_problems),
@@ -118,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         args = make_parser().parse_args(argv[1:])
     else:
         args, run = _gui_parser().parse_args(argv), cmd_gui
+        run = cli_system.command_for(args) or run
     try:
         return run(args)
     except BrokenPipeError:  # output piped into `head` and the like: not an error

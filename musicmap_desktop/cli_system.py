@@ -1,0 +1,83 @@
+"""Housekeeping options of the command line: --paths, --reset, --install-desktop.
+
+--verbose is handled by logs.pop_verbose before any parser runs (it works with every command).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import paths, reset
+from .logs import log_file
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("housekeeping")
+    g.add_argument("--paths", action="store_true", help="print where the cache, models, settings and logs live")
+    g.add_argument("--reset", action="store_true",
+                   help="delete the cache, models, settings and logs to start fresh (asks first; "
+                        "never touches music files)")
+    g.add_argument("--yes", action="store_true", help="with --reset: do not ask")
+    g.add_argument("--install-desktop", action="store_true",
+                   help="add musicmap to the application menu (Linux: ~/.local/share)")
+    g.add_argument("--verbose", action="store_true",
+                   help="more detail on stderr and in the log file (works with every command)")
+
+
+def command_for(args):
+    """The housekeeping command asked for, or None for the window."""
+    if args.paths:
+        return cmd_paths
+    if args.reset:
+        return cmd_reset
+    if args.install_desktop:
+        return cmd_install_desktop
+    return None
+
+
+def locations(db: str | None) -> list[tuple[str, str]]:
+    return [("data", paths.data_dir()), ("database", paths.resolve_db_path(db)),
+            ("models", paths.models_dir()), ("cache", paths.cache_dir()), ("logs", paths.log_dir()),
+            ("log file", log_file()), ("settings", paths.settings_location()),
+            ("music", paths.default_music_dir())]
+
+
+def cmd_paths(args) -> int:
+    for name, where in locations(args.db):
+        print(f"{name:<9} {where}")
+    return 0
+
+
+def cmd_reset(args) -> int:
+    db = paths.resolve_db_path(args.db)
+    doomed, kept = reset.plan(db)
+    for path in kept:
+        print(f"keeping {path}: a music library is inside or around it")
+    if not doomed:
+        print("Nothing to delete: musicmap-desktop has no data here.")
+        return 0
+    print("This deletes (your music files are not touched):")
+    print("".join(f"  {p}\n" for p in doomed), end="")
+    if not args.yes and not _confirm("Delete these? [y/N] "):
+        print("Nothing deleted.")
+        return 1
+    errors = reset.delete(doomed)
+    for line in errors:
+        print(f"musicmap-desktop: could not delete {line}", file=sys.stderr)
+    print(f"Deleted {len(doomed) - len(errors)} of {len(doomed)}.")
+    return 1 if errors else 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:  # no terminal to answer from: the safe answer
+        return False
+
+
+def cmd_install_desktop(args) -> int:
+    from .desktop import install_desktop_entry
+
+    for path in install_desktop_entry():
+        print(path)
+    return 0
