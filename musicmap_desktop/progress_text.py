@@ -19,14 +19,29 @@ def format_duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
 
 
+def _bar(p: Progress, width: int) -> str:
+    frac = min(1.0, p.done / p.total) if p.total else 1.0
+    return "#" * int(frac * width) + "-" * (width - int(frac * width))
+
+
+def epoch_line(p, width: int = 24) -> str:
+    """A training epoch: loss and the held-out score, with the best so far."""
+    which = f" {p.current}" if p.current else ""
+    return (f"[{_bar(p, width)}] epoch {p.done}/{p.total}{which}  loss {p.loss:.3f}  "
+            f"held-out P@5 {p.metric:.3f}  (best {p.best_metric:.3f} at epoch {p.best_epoch})")
+
+
 def progress_line(p: Progress, unit: str = "files", width: int = 24) -> str:
     if p.phase == "walk":
         return f"listing… {p.done} {unit} found"
-    frac = p.done / p.total if p.total else 1.0
-    bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+    bar = _bar(p, width)
     windows = f"  {p.windows_rate:.0f} windows/s" if hasattr(p, "windows_rate") else ""
     rate = f"{p.rate:.1f}" if p.rate < 10 else f"{p.rate:.0f}"
     return f"[{bar}] {p.done}/{p.total} {unit}  {rate}/s{windows}  ETA {format_duration(p.eta)}"
+
+
+# Jobs of several phases name the ones whose unit alone would not say what runs.
+PHASE_LABELS = {"mfcc": "MFCC baseline ", "vectors": "track vectors ", "score": "scoring "}
 
 
 class ProgressPrinter:
@@ -41,11 +56,15 @@ class ProgressPrinter:
     def update(self, p: Progress, unit: str = "files") -> None:
         if p.phase == "done":
             return
+        if hasattr(p, "best_epoch"):  # one line per epoch: the training log stays on screen
+            self.stream.write(("\r\x1b[K" if self.tty else "") + epoch_line(p) + "\n")
+            self.stream.flush()
+            return
         now = time.monotonic()
         if now - self._last < self.interval:
             return
         self._last = now
-        line = progress_line(p, unit)
+        line = PHASE_LABELS.get(p.phase, "") + progress_line(p, unit)
         if self.tty:
             self.stream.write("\r\x1b[K" + line)
         else:

@@ -47,6 +47,13 @@ class AlbumModelConfig:
     n_classes: int = 0  # 0: no class head (inference-only model)
     dropout: float = 0.5
     max_windows: int = 512  # length of the positional-encoding table
+    # How windows are mixed before pooling: "attention" (the seed's self-attention),
+    # "gru" (a bidirectional GRU, the recurrent head the XNAP seed compared) or
+    # "meanmax" (none: pooling straight after the input BatchNorm).
+    aggregator: str = "attention"
+
+
+AGGREGATORS = ("attention", "gru", "meanmax")
 
 
 def sinusoidal_encoding(length: int, d: int) -> torch.Tensor:
@@ -67,11 +74,16 @@ class AlbumModel(nn.Module):
     def __init__(self, config: AlbumModelConfig = AlbumModelConfig()):
         super().__init__()
         c = self.config = config
+        if c.aggregator not in AGGREGATORS:
+            raise ValueError(f"aggregator {c.aggregator!r} not in {AGGREGATORS}")
         d = c.feature_dim
         # Fixed, so not persisted: a file holds only learned weights and BN stats.
         self.register_buffer("pos", sinusoidal_encoding(c.max_windows, d), persistent=False)
         self.input_bn = _bn(d)
-        self.q, self.k, self.v, self.attn_out = (nn.Linear(d, d) for _ in range(4))
+        if c.aggregator == "attention":
+            self.q, self.k, self.v, self.attn_out = (nn.Linear(d, d) for _ in range(4))
+        elif c.aggregator == "gru":
+            self.gru = nn.GRU(d, d // 2, batch_first=True, bidirectional=True)
         self.pool_bn = _bn(2 * d)
         self.dropout = nn.Dropout(c.dropout)
         self.fc = nn.Linear(2 * d, c.dim)
@@ -102,10 +114,10 @@ class AlbumModel(nn.Module):
         x = x + self.pos[: x.shape[1]]
         # BatchNorm over the feature axis on valid windows only; padding stays 0.
         h = torch.zeros_like(x).masked_scatter(mask[..., None], self.input_bn(x[mask]))
-        q, k, v = self.q(h), self.k(h), self.v(h)
-        scores = q @ k.transpose(1, 2) / math.sqrt(x.shape[-1])
-        scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
-        h = h + self.attn_out(scores.softmax(dim=-1) @ v)
+        if self.config.aggregator == "attention":
+            h = h + self._attend(h, mask)
+        elif self.config.aggregator == "gru":
+            h = h + self._recur(h, mask)
         m = mask[..., None]
         mean = h.masked_fill(~m, 0.0).sum(dim=1) / m.sum(dim=1)
         mx = h.masked_fill(~m, float("-inf")).amax(dim=1)
@@ -114,6 +126,19 @@ class AlbumModel(nn.Module):
         vectors = F.normalize(z, dim=1)
         logits = self.classifier(vectors) if self.classifier is not None else None
         return vectors, logits
+
+    def _attend(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.q(h), self.k(h), self.v(h)
+        scores = q @ k.transpose(1, 2) / math.sqrt(h.shape[-1])
+        scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+        return self.attn_out(scores.softmax(dim=-1) @ v)
+
+    def _recur(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # Packed so the backward direction starts at each track's last valid window.
+        lengths = mask.sum(dim=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.gru(packed)
+        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=h.shape[1])[0]
 
     def embed(self, features, mask=None) -> torch.Tensor:
         """Track vectors [B, dim] in eval mode without grad; training mode is restored."""

@@ -170,3 +170,24 @@ def test_meanmax_vector():
                                rtol=1e-6)
     with pytest.raises(ValueError):
         meanmax_vector(np.zeros((0, 200), np.float32))
+
+
+@pytest.mark.parametrize("aggregator", ["gru", "meanmax"])
+def test_other_aggregators_ignore_padding_and_round_trip(tmp_path, aggregator):
+    torch.manual_seed(0)
+    config = AlbumModelConfig(aggregator=aggregator)
+    m = AlbumModel(config).eval()
+    short, long_ = _feats(5, 200, seed=4), _feats(20, 200, seed=5)
+    feats, mask = pad_batch([short, long_])
+    feats[0, 5:] = 1e3
+    torch.testing.assert_close(m.embed(feats, mask)[0:1], m.embed(short[None]), atol=1e-5, rtol=0)
+    path = tmp_path / "m.safetensors"
+    album.save(m, path, config)
+    again = album.load(path)
+    assert again.config.aggregator == aggregator
+    assert torch.equal(again.embed(long_[None]), m.embed(long_[None]))
+
+
+def test_unknown_aggregator_is_refused():
+    with pytest.raises(ValueError, match="aggregator"):
+        AlbumModel(AlbumModelConfig(aggregator="lstm"))

@@ -1,0 +1,114 @@
+"""Which album model turns window features into track vectors: the versioned store.
+
+Retrained models live in the user's models folder as ``album-<hash>.safetensors``
+with a ``.json`` record (metrics, split, settings) written *after* the weights:
+a model counts only once its record exists, so a retrain killed midway leaves
+the previous model in use. The bundled model ships in ``weights/``; its record
+says whether it beat plain Musicnn mean‖max on unseen albums (``default``).
+
+``None`` as a model entry means the untrained mean‖max vector. No torch here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .embed import meanmax_model_id
+
+BUNDLED_STEM = "album_bundled"
+MEANMAX = "meanmax"
+BUNDLED = "bundled"
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class AlbumModelEntry:
+    id: str  # "album-<sha256[:12]>" of the weights file
+    path: str
+    kind: str  # "bundled" | "retrained"
+    info: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def created(self) -> float:
+        return float(self.info.get("created", 0.0))
+
+    @property
+    def backbone_id(self) -> str | None:
+        return self.info.get("backbone_id")
+
+
+def vector_model_id(entry: AlbumModelEntry | None, backbone_id: str, plan: str) -> str:
+    """Key of the track vectors a model makes (they also depend on the windows it reads)."""
+    if entry is None:
+        return meanmax_model_id(backbone_id, plan)
+    return f"{entry.id}:{backbone_id}:{plan}"
+
+
+def _read_entry(weights: Path, kind: str) -> AlbumModelEntry | None:
+    record = weights.with_suffix(".json")
+    try:
+        info = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no record (yet): an unfinished or foreign file
+    if not weights.is_file() or not isinstance(info, dict) or "id" not in info:
+        return None
+    return AlbumModelEntry(info["id"], str(weights), kind, info)
+
+
+def retrained_models(models_dir: str) -> list[AlbumModelEntry]:
+    """Complete retrained models, newest first."""
+    folder = Path(models_dir)
+    if not folder.is_dir():
+        return []
+    found = (_read_entry(p, "retrained") for p in folder.glob("album-*.safetensors"))
+    return sorted((e for e in found if e is not None), key=lambda e: e.created, reverse=True)
+
+
+def bundled_model() -> AlbumModelEntry | None:
+    weights = resources.files("musicmap_desktop.weights") / f"{BUNDLED_STEM}.safetensors"
+    with resources.as_file(weights) as path:  # a real file for wheels and checkouts alike
+        return _read_entry(Path(path), "bundled")
+
+
+def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -> AlbumModelEntry | None:
+    """``auto`` | ``bundled`` | ``meanmax`` | a model id (or a unique prefix of one).
+
+    auto: the newest retrained model for this backbone, else the bundled model when
+    its record says it beat mean‖max on unseen albums, else mean‖max (None).
+    """
+    retrained = [e for e in retrained_models(models_dir)
+                 if backbone_id is None or e.backbone_id in (None, backbone_id)]
+    bundled = bundled_model()
+    if choice == MEANMAX:
+        return None
+    if choice == AUTO:
+        if retrained:
+            return retrained[0]
+        fits = bundled is not None and (backbone_id is None or bundled.backbone_id in (None, backbone_id))
+        return bundled if fits and bundled.info.get("default") else None
+    if choice == BUNDLED:
+        if bundled is None:
+            raise ValueError("this installation has no bundled album model")
+        return bundled
+    matches = [e for e in retrained_models(models_dir) + ([bundled] if bundled else [])
+               if e.id == choice or e.id.startswith(choice) or e.id.removeprefix("album-").startswith(choice)]
+    if len(matches) != 1:
+        known = ", ".join(e.id for e in retrained_models(models_dir)) or "none"
+        what = "is ambiguous" if matches else "matches no model"
+        raise ValueError(f"--model {choice} {what} (retrained models: {known}; also: auto, bundled, meanmax)")
+    return matches[0]
+
+
+def write_record(weights_path: str, info: dict) -> AlbumModelEntry:
+    """Write the model's record next to its weights, atomically; from now on it is in use."""
+    weights = Path(weights_path)
+    info = {"created": time.time(), **info}
+    record = weights.with_suffix(".json")
+    tmp = record.with_name(record.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, record)
+    return AlbumModelEntry(info["id"], str(weights), "retrained", info)

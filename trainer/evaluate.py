@@ -1,0 +1,96 @@
+"""The evaluation table: several ways of making track vectors, scored on the same test albums.
+
+Rows: an MFCC mean/std baseline (the classic FMA-style features), Musicnn window
+features mean‖max with no training, the bundled album model, and retrained
+models. MFCC vectors need the audio (the same windows Musicnn heard); they are
+cached in the vectors table like any other vector, so a second evaluation does
+not decode again.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import sqlite_utils
+
+from musicmap_desktop.core import embeddings
+from musicmap_desktop.core.db import BatchedWrites
+from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.track_vectors import embed_features
+from musicmap_desktop.model.aggregate import meanmax_vector
+
+from .dataset import Dataset
+from .metrics import standardize, summary
+
+MFCC_ROW = "MFCC mean/std (baseline)"
+MEANMAX_ROW = "Musicnn mean‖max (no training)"
+
+
+def mfcc_model_id(plan: str) -> str:
+    return f"mfcc20:{plan}"
+
+
+def mfcc_vectors(db: sqlite_utils.Database, data: Dataset, backbone_id: str, plan: str,
+                 cancel: CancelToken) -> Iterator[Progress]:
+    """Cached or computed MFCC vectors of every track; result: [n, 40] (None rows if undecodable)."""
+    from musicmap_desktop.core.audio import DecodeError
+
+    from .mfcc import mfcc_for_file
+
+    model_id = mfcc_model_id(plan)
+    out: list[np.ndarray | None] = []
+    progress = Progress("mfcc", 0, len(data))
+    with BatchedWrites(db, every_seconds=2.0) as batch:
+        for fp, path in zip(data.fingerprints, data.paths):
+            if cancel.cancelled:
+                return
+            row = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?",
+                             [fp, model_id]).fetchone()
+            if row is not None:
+                out.append(np.frombuffer(row[0], "<f4"))
+            else:
+                try:
+                    starts = embeddings.load_windows(db, fp, backbone_id, plan).starts
+                    out.append(mfcc_for_file(path, [int(s) for s in starts]))
+                except (DecodeError, OSError):
+                    out.append(None)  # moved or broken since its scan: left out of this row
+                    continue
+                batch.open()
+                embeddings.save_vector(db, fp, model_id, out[-1])
+            progress.done += 1
+            batch.tick()
+            yield progress
+    yield Progress("done", progress.done, progress.total, result=out)
+
+
+def score(vectors: np.ndarray, data: Dataset) -> dict:
+    genres = data.genres if any(data.genres) else None
+    return summary(vectors, data.albums, data.artists, genres)
+
+
+def meanmax_rows(data: Dataset) -> np.ndarray:
+    return np.stack([meanmax_vector(f) for f in data.features])
+
+
+def model_rows(model, data: Dataset) -> np.ndarray:
+    return embed_features(model, data.features)
+
+
+def evaluation_table(db, test: Dataset, backbone_id: str, plan: str, models: dict,
+                     cancel: CancelToken, with_mfcc: bool = True) -> Iterator[Progress]:
+    """Score each source on ``test``; ``models`` maps row name -> album model. Result: {row: metrics}."""
+    rows: dict[str, dict] = {}
+    if with_mfcc:
+        mfcc = None
+        for p in mfcc_vectors(db, test, backbone_id, plan, cancel):
+            mfcc = p.result if p.result is not None else mfcc
+            yield p
+        if cancel.cancelled:
+            return
+        ok = [i for i, v in enumerate(mfcc) if v is not None]
+        rows[MFCC_ROW] = score(standardize(np.stack([mfcc[i] for i in ok])), test.subset(ok))
+    yield Progress("score", len(rows), len(models) + 2)
+    rows[MEANMAX_ROW] = score(meanmax_rows(test), test)
+    for name, model in models.items():
+        rows[name] = score(model_rows(model, test), test)
+    yield Progress("done", len(rows), len(rows), result=rows)

@@ -1,0 +1,185 @@
+"""`--retrain` and `--evaluate` as jobs: load the labelled tracks, split by album,
+train one model per aggregator, score everything on the test albums, and (retrain)
+save the best model in the versioned store and compute the library's new vectors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import sqlite_utils
+
+from musicmap_desktop.core import album_models
+from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.track_vectors import vectorize
+
+from .dataset import Dataset, load_dataset, read_albums_file, select_albums
+from .evaluate import evaluation_table
+from .metrics import format_table
+from .split import Split, TooFewAlbums, split_albums
+from .train import TrainSettings, train_album_model
+
+
+@dataclass(frozen=True)
+class RetrainOptions:
+    root: str | None
+    backbone_id: str
+    plan: str
+    settings: TrainSettings = TrainSettings()
+    aggregators: tuple[str, ...] = ("attention",)
+    min_tracks: int = 4
+    albums_file: str | None = None
+    with_mfcc: bool = True
+
+
+@dataclass
+class Report:
+    table: dict[str, dict]  # row name -> metrics on the test albums
+    data: Dataset
+    split: Split
+    entry: album_models.AlbumModelEntry | None = None  # the model saved (retrain only)
+    trained: dict = field(default_factory=dict)  # row name -> TrainResult
+
+    def text(self) -> str:
+        test = self.data.subset(self.split.test)
+        head = (f"Evaluated on {len(test)} tracks of {len(set(test.albums))} albums that no model here "
+                f"trained on (of {len(self.data)} tracks, {len(set(self.data.albums))} albums).")
+        return head + "\n\n" + format_table(self.table)
+
+
+def prepare(db: sqlite_utils.Database, options: RetrainOptions, test_albums: set[str] | None = None
+            ) -> tuple[Dataset, Split]:
+    data = load_dataset(db, options.root, options.backbone_id, options.plan)
+    include, exclude = read_albums_file(options.albums_file) if options.albums_file else (set(), set())
+    data = select_albums(data, options.min_tracks, include, exclude)
+    labels = options.settings.labels
+    if labels != "album":  # tracks without that label cannot be learned from
+        data = data.subset(i for i, v in enumerate(data.labels(labels)) if v)
+    if test_albums:  # evaluate the split a retrained model recorded
+        split = _recorded_split(data, test_albums, options.settings.seed)
+    else:
+        split = split_albums(data.albums, options.settings.seed)
+    return data, split
+
+
+def _recorded_split(data: Dataset, test_albums: set[str], seed: int) -> Split:
+    import numpy as np
+
+    test = np.array([i for i, a in enumerate(data.albums) if a in test_albums], np.int64)
+    rest = np.setdiff1d(np.arange(len(data)), test)
+    if len(set(data.albums[i] for i in test)) < 2:
+        return split_albums(data.albums, seed)  # the recorded albums are gone: split afresh
+    inner = split_albums([data.albums[i] for i in rest], seed, val_fraction=0.2, test_fraction=0.0)
+    return Split(rest[inner.train], rest[inner.val], test)
+
+
+def too_few_message(e: TooFewAlbums, options: RetrainOptions) -> str:
+    return (f"{e}. Only albums with at least {options.min_tracks} tracks whose audio has been analysed "
+            f"count (see --min-tracks); scan more music with album tags, then try again.")
+
+
+def train_variants(data: Dataset, split: Split, options: RetrainOptions, cancel: CancelToken
+                   ) -> Iterator[Progress]:
+    """One model per aggregator, same split and seed; result: {row name: TrainResult}."""
+    trained = {}
+    train, val = data.subset(split.train), data.subset(split.val)
+    for agg in options.aggregators:
+        settings = dataclasses.replace(options.settings, aggregator=agg)
+        result = None
+        for p in train_album_model(train, val, settings, cancel):
+            p.current = agg
+            result = p.result if p.result is not None else result
+            if p.result is None:
+                yield p
+        if result is None:
+            return
+        trained[f"retrained ({agg})"] = result
+    yield Progress("done", len(trained), len(trained), result=trained)
+
+
+def _bundled_row(backbone_id: str) -> dict:
+    entry = album_models.bundled_model()
+    if entry is None or entry.backbone_id not in (None, backbone_id):
+        return {}
+    from musicmap_desktop.model import album
+
+    return {"bundled album model": album.load(entry.path)}
+
+
+def retrain(db: sqlite_utils.Database, options: RetrainOptions, models_dir: str,
+            cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """The whole retrain; the last item's result is a Report (nothing when cancelled)."""
+    cancel = cancel or CancelToken()
+    data, split = prepare(db, options)
+    trained = yield from _last(train_variants(data, split, options, cancel))
+    if trained is None or cancel.cancelled:
+        return  # nothing saved: the previous model stays in use
+    models = {**_bundled_row(options.backbone_id), **{k: r.model for k, r in trained.items()}}
+    table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
+                                              models, cancel, options.with_mfcc))
+    if table is None:
+        return
+    best_name = max(trained, key=lambda k: trained[k].best_metric)
+    entry = save_model(models_dir, trained[best_name], data, split, options, table, best_name)
+    yield from vectorize(db, options.root, options.backbone_id, options.plan, entry, cancel)
+    yield Progress("done", 1, 1, result=Report(table, data, split, entry, trained))
+
+
+def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
+             cancel: CancelToken | None = None, train_aggregators: bool = False) -> Iterator[Progress]:
+    """Score the sources on a retrained model's test albums (or a fresh split); result: Report."""
+    from musicmap_desktop.model import album
+
+    cancel = cancel or CancelToken()
+    recorded = set(chosen.info.get("test_albums", [])) if chosen is not None else set()
+    data, split = prepare(db, options, recorded or None)
+    models = _bundled_row(options.backbone_id)
+    if chosen is not None and chosen.kind == "retrained":
+        models[f"retrained {chosen.id}"] = album.load(chosen.path)
+    trained = {}
+    if train_aggregators:
+        trained = yield from _last(train_variants(data, split, options, cancel))
+        if trained is None:
+            return
+        models.update({k: r.model for k, r in trained.items()})
+    table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
+                                              models, cancel, options.with_mfcc))
+    if table is not None:
+        yield Progress("done", 1, 1, result=Report(table, data, split, None, trained))
+
+
+def _last(job: Iterator[Progress]):
+    """Pass a job's progress through; return its result (None when it stopped without one)."""
+    result = None
+    for p in job:
+        if p.result is not None:
+            result = p.result
+        else:
+            yield p
+    return result
+
+
+def save_model(models_dir: str, result, data: Dataset, split: Split, options: RetrainOptions,
+               table: dict, row: str) -> album_models.AlbumModelEntry:
+    """Weights first, under their content id, then the record that puts them in use."""
+    from musicmap_desktop.model import album
+
+    os.makedirs(models_dir, exist_ok=True)
+    tmp = os.path.join(models_dir, f"incoming-{os.getpid()}.safetensors")
+    model_id = album.save(result.model, tmp, result.model.config,
+                          {"labels": options.settings.labels, "aggregator": result.settings.aggregator})
+    weights = os.path.join(models_dir, f"{model_id}.safetensors")
+    os.replace(tmp, weights)
+    info = {
+        "id": model_id, "backbone_id": options.backbone_id, "plan": options.plan, "row": row,
+        "root": options.root, "settings": dataclasses.asdict(result.settings),
+        "best_epoch": result.best_epoch, "val_precision_at_5": result.best_metric,
+        "train_seconds": round(result.seconds, 1), "history": result.history,
+        "n_tracks": len(data), "n_albums": len(set(data.albums)), "classes": len(result.classes),
+        "test_albums": sorted(set(data.albums[i] for i in split.test)),
+        "val_albums": sorted(set(data.albums[i] for i in split.val)),
+        "evaluation": table,
+    }
+    return album_models.write_record(weights, info)
