@@ -23,6 +23,8 @@ EPILOG = """commands (run `musicmap-desktop COMMAND --help` for details):
   problems        list the files that failed and why
   tags FILE       top Musicnn tags of one file, with a per-window timeline
   export          write tags, top tags and vectors of every track (csv, json, npz)
+  --retrain       train the album model on your albums and use it (see --retrain --help)
+  --evaluate      compare track vectors on albums no model trained on
 
 The cache database lives in the user data folder; --db PATH or $%s overrides it.
 """ % DB_ENV
@@ -116,9 +118,14 @@ def main(argv: list[str] | None = None) -> int:
 
     commands = {"scan": (_scan_parser, cmd_scan), "problems": (_problems_parser, cmd_problems),
                 "tags": (_tags_parser, cmd_tags), "export": (_export_parser, cmd_export)}
+    training = next((a for a in argv if a in ("--retrain", "--evaluate")), None)
     if argv and argv[0] in commands:
         make_parser, run = commands[argv[0]]
         args = make_parser().parse_args(argv[1:])
+    elif training:
+        from .cli_train import cmd_train, train_parser
+
+        args, run = train_parser(training).parse_args(argv), cmd_train
     else:
         args, run = _gui_parser().parse_args(argv), cmd_gui
         run = cli_system.command_for(args) or run
