@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from .core.db import Cache, open_db
 from .core.embed import EmbedSettings
-from .paths import default_music_dir
+from .paths import default_music_dir, models_dir
 
 
-def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto"):
-    """Everything the window needs, built here and passed in (no globals)."""
+def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto",
+                model: str | None = None):
+    """Everything the window needs, built here and passed in (no globals).
+
+    ``model`` (--model) overrides the track-vector model chosen in the window last time."""
+    from .core.album_models import AUTO, VectorModels
     from .core.embeddings import track_windows
     from .gui.main_window import MainWindow
     from .gui.session import LibrarySession
@@ -22,13 +26,19 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
         return build_engine(backbone, device)
 
-    session = LibrarySession(cache, make_engine, tuple(registry.load_meta(backbone)["tags"]))
+    choice = model or settings.value("model/choice", AUTO)
+    session = LibrarySession(cache, make_engine, tuple(registry.load_meta(backbone)["tags"]),
+                             VectorModels(models_dir(), backbone_id), choice)
     details = lambda track_id: track_windows(cache.connect(), track_id, backbone_id, plan)  # noqa: E731
     return MainWindow(session, settings, default_music_dir(), details)
 
 
-def run_gui(folder: str | None, db_path: str) -> int:
+def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:
+    from .core.album_models import choose_model
     from .gui.launch import run
+    from .model import registry
 
     open_db(db_path).close()  # raises CacheError (one line for the user) before any window
-    return run(lambda settings: make_window(db_path, settings), folder)
+    if model:  # a wrong --model is a one-line error before any window opens
+        choose_model(model, models_dir(), registry.model_id("msd_musicnn"))
+    return run(lambda settings: make_window(db_path, settings, model=model), folder)

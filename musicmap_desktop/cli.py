@@ -43,6 +43,9 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", nargs="?", help="music folder to open (default: your Music folder)")
     p.add_argument("--version", action="version", version=f"musicmap-desktop {__version__}")
+    p.add_argument("--model", default=None, metavar="auto|bundled|meanmax|ID",
+                   help="album model for the track vectors (default: the one chosen in the window, "
+                        "else auto: your newest retrained model)")
     _add_db(p)
     cli_system.add_args(p)
     return p
@@ -68,6 +71,11 @@ def _add_model_args(p: argparse.ArgumentParser, windows_default) -> None:
                    help=f"3-second windows per track, evenly spread (default: {windows_default or 'all'})")
 
 
+def _add_vectors_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="auto", metavar="auto|bundled|meanmax|ID",
+                   help="album model for the track vectors (default auto: your newest retrained model)")
+
+
 def _scan_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="musicmap-desktop scan",
                                 description="Scan a music folder into the cache, then embed new tracks.")
@@ -78,6 +86,7 @@ def _scan_parser() -> argparse.ArgumentParser:
                    help="CPU: N single-threaded processes that decode and infer (default: one per "
                         "core); GPU: N decoding processes (default 2)")
     _add_model_args(p, 20)
+    _add_vectors_arg(p)
     _add_db(p)
     return p
 
@@ -98,6 +107,7 @@ def _export_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=["csv", "json", "npz"])
     p.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
     _add_model_args(p, 20)
+    _add_vectors_arg(p)
     _add_db(p)
     return p
 
@@ -166,6 +176,10 @@ def cmd_scan(args) -> int:
             from .cli_embed import embed_job
 
             embedded = _drive(embed_job(args, db, folder, cancel), "tracks")
+            if not cancel.cancelled:
+                from .cli_embed import vectors_job
+
+                _drive(vectors_job(args, db, folder, cancel), "tracks")
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
@@ -216,6 +230,6 @@ def cmd_gui(args) -> int:
     from .core.db import CacheError
 
     try:
-        return run_gui(args.folder, resolve_db_path(args.db))
+        return run_gui(args.folder, resolve_db_path(args.db), args.model)
     except CacheError as e:
         raise UserError(str(e)) from None

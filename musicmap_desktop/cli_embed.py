@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .core.embed import EmbedSettings, embed_library, meanmax_model_id
+from .core.embed import EmbedSettings, embed_library
 from .progress_text import format_duration
 
 
@@ -16,6 +16,26 @@ def embed_job(args, db, folder, cancel):
 
     engine = build_engine(args.backbone, args.device, args.workers)
     return embed_library(db, folder, engine, EmbedSettings(n_windows=args.windows), cancel)
+
+
+def chosen_vectors(args, backbone_id: str):
+    """The album model --model names (None: mean‖max)."""
+    from .core.album_models import choose_model
+    from .paths import models_dir
+
+    return choose_model(args.model, models_dir(), backbone_id)
+
+
+def vectors_job(args, db, folder, cancel):
+    """After embedding: the chosen album model's vectors (mean‖max ones come with the windows)."""
+    from .core.track_vectors import vectorize
+    from .model import registry
+
+    backbone_id = registry.model_id(args.backbone)
+    entry = chosen_vectors(args, backbone_id)
+    if entry is None:
+        return iter(())
+    return vectorize(db, folder, backbone_id, EmbedSettings(n_windows=args.windows).plan, entry, cancel)
 
 
 def _duration(path: str) -> float:
@@ -76,8 +96,13 @@ def cmd_export(args) -> int:
     db = _open_cache(args)
     backbone_id = registry.model_id(args.backbone)
     plan = EmbedSettings(n_windows=args.windows).plan
-    records = track_records(db, args.folder, backbone_id, plan, meanmax_model_id(backbone_id, plan),
-                            registry.load_meta(args.backbone)["tags"])
+    from .cli import _drive
+    from .core.album_models import vector_model_id
+    from .core.jobs import CancelToken
+
+    _drive(vectors_job(args, db, args.folder, CancelToken()), "tracks")  # a new model's vectors, if missing
+    model_id = vector_model_id(chosen_vectors(args, backbone_id), backbone_id, plan)
+    records = track_records(db, args.folder, backbone_id, plan, model_id, registry.load_meta(args.backbone)["tags"])
     if args.format == "npz":
         if args.output:
             with open(args.output, "wb") as f:

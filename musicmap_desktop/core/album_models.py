@@ -103,6 +103,32 @@ def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -
     return matches[0]
 
 
+@dataclass(frozen=True)
+class VectorModels:
+    """The album models this installation can use, looked up afresh on every call,
+    so a model retrained from the command line shows up in a running window."""
+
+    models_dir: str
+    backbone_id: str
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(menu label, choice) pairs; a choice is what ``resolve`` and --model accept."""
+        out = [("Automatic (newest retrained model)", AUTO)]
+        if bundled_model() is not None:
+            out.append(("Bundled album model", BUNDLED))
+        out.append(("Musicnn mean‖max (no album model)", MEANMAX))
+        for e in retrained_models(self.models_dir):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created))
+            out.append((f"Retrained {when} ({e.id})", e.id))
+        return out
+
+    def resolve(self, choice: str) -> AlbumModelEntry | None:
+        try:
+            return choose_model(choice, self.models_dir, self.backbone_id)
+        except ValueError:  # a model deleted since it was chosen: back to the default
+            return choose_model(AUTO, self.models_dir, self.backbone_id)
+
+
 def write_record(weights_path: str, info: dict) -> AlbumModelEntry:
     """Write the model's record next to its weights, atomically; from now on it is in use."""
     weights = Path(weights_path)

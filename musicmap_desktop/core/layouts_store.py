@@ -109,6 +109,15 @@ def latest_layout(db: sqlite_utils.Database, model_id: str, root: str | None) ->
     return _from_row(row) if row else None
 
 
+def latest_layout_of_another_model(db: sqlite_utils.Database, model_id: str,
+                                   root: str | None) -> StoredLayout | None:
+    """The newest layout of this root made from other vectors: where a new model's map starts from."""
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM layouts WHERE model_id != ? AND root = ? ORDER BY id DESC LIMIT 1",
+        [model_id, _root_key(root)]).fetchone()
+    return _from_row(row) if row else None
+
+
 def load_latest_layout(db: sqlite_utils.Database, model_id: str, root: str | None) -> dict[str, np.ndarray]:
     """fingerprint -> float32 (x, y) of the newest layout for this model and root ({} if none)."""
     layout = latest_layout(db, model_id, root)

@@ -63,7 +63,7 @@ def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbo
         names = names or name_clusters(labels[inverse], tracks, tag_probs, tag_names)
         layouts_store.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
     data = MapData(tracks, xy[inverse], vectors, labels[inverse].astype(np.int32), list(names),
-                   tuple(tag_names), tag_probs)
+                   tuple(tag_names), tag_probs, model_id)
     yield Progress("done", len(tracks), len(tracks), result=data)
 
 
@@ -103,6 +103,8 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
             if not regrow or base.core_points >= min(core_size(n), n / REGROW):
                 return xy, "placed", base.core_points, base
             init = xy  # outgrown: lay out again, starting from where the points are now
+    if base is None and not fresh:
+        init = yield from _morph_start(db, model_id, root, uniq, uvec)
     log.info("fresh layout of %d points", n)
     result = None
     for p in compute_layout(uvec, cancel, seed, init):
@@ -112,6 +114,24 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
         return None
     method = "pca" if n < MIN_TSNE else "tsne" if core_size(n) == n else "tsne+landmarks"
     return result, method, core_size(n), None
+
+
+def _morph_start(db, model_id, root, uniq, uvec):
+    """Start positions for the first map of new vectors (a retrained model): where the
+    tracks were on the previous model's map, so the points move rather than reshuffle."""
+    previous = layouts_store.latest_layout_of_another_model(db, model_id, root)
+    if previous is None:
+        return None
+    old, where = _overlap(previous, uniq)
+    if len(old) < 2:
+        return None
+    yield Progress("place", len(old), len(uniq))
+    xy = np.zeros((len(uniq), 2), np.float32)
+    xy[old] = previous.xy[where]
+    new = np.setdiff1d(np.arange(len(uniq)), old)
+    if len(new):
+        xy[new] = place_new_points(uvec[old], xy[old], uvec[new])
+    return xy
 
 
 def _overlap(base: layouts_store.StoredLayout, uniq: list[str]) -> tuple[np.ndarray, np.ndarray]:

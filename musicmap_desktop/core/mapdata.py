@@ -31,6 +31,18 @@ class MapData:
     cluster_names: list[str]  # name per cluster index, e.g. "rock · guitar · Wesnoth Project"
     tag_names: tuple[str, ...] = ()  # the backbone's 50 auto-tags
     tag_probs: np.ndarray | None = None  # float32 [n, len(tag_names)] mean probability per track
+    model_id: str = ""  # the vectors it was laid out from; a change animates the points
 
     def __len__(self) -> int:
         return len(self.tracks)
+
+
+def start_positions(previous: MapData, data: MapData) -> np.ndarray:
+    """Where each track of ``data`` was on ``previous`` (by track id); new tracks start in place."""
+    where = {t.id: i for i, t in enumerate(previous.tracks)}
+    xy = np.array(data.xy, np.float32, copy=True)
+    for i, t in enumerate(data.tracks):
+        j = where.get(t.id)
+        if j is not None:
+            xy[i] = previous.xy[j]
+    return xy

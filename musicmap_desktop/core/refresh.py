@@ -12,10 +12,12 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from .embed import EmbedSettings, Engine, embed_library, meanmax_model_id
+from .album_models import AlbumModelEntry, vector_model_id
+from .embed import EmbedSettings, Engine, embed_library
 from .jobs import CancelToken, Progress
 from .layouts_store import latest_layout
 from .scan import scan
+from .track_vectors import vectorize
 
 MAP_EVERY_SECONDS = 10.0
 
@@ -28,6 +30,7 @@ class RefreshPlan:
     fresh_layout: bool = False
     k: int | None = None
     scan: bool = True
+    vectors: AlbumModelEntry | None = None  # album model making the track vectors; None: mean‖max
 
 
 def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan, make_engine: Callable[[], Engine],
@@ -43,7 +46,7 @@ def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan, make_engine: C
         from ..model import registry
 
         backbone_id = registry.model_id(registry.DEFAULT_MODEL)
-    model_id = meanmax_model_id(backbone_id, plan.settings.plan)
+    model_id = vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).
     regrow = latest_layout(db, model_id, plan.root) is None
@@ -52,12 +55,24 @@ def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan, make_engine: C
         for p in embed_library(db, plan.root, engine, plan.settings, cancel):
             yield p
             if p.phase == "embed" and time.monotonic() - last_map > interval:
+                yield from _vectors(db, plan, backbone_id, cancel)
                 yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, True, regrow)
                 # Each provisional map costs more as the library grows: space them out.
                 interval, last_map = interval * 2, time.monotonic()
         if cancel.cancelled:
             return
+    yield from _vectors(db, plan, backbone_id, cancel)
+    if cancel.cancelled:
+        return
     yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, False, regrow)
+
+
+def _vectors(db, plan: RefreshPlan, backbone_id: str, cancel) -> Iterator[Progress]:
+    """The album model's vectors of tracks that have windows but none yet (mean‖max come with the windows)."""
+    if plan.vectors is not None:
+        for p in vectorize(db, plan.root, backbone_id, plan.settings.plan, plan.vectors, cancel):
+            if p.result is None:
+                yield p
 
 
 def _map(db, plan: RefreshPlan, backbone_id: str, model_id: str, tag_names, cancel, provisional: bool,

@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSpinBox,
     QStackedWidget, QToolBar,
 )
 
 from ..core.library import display
-from ..core.mapdata import MapData
+from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
 from ..progress_text import format_duration, summary_text
 from .legend import Legend
@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self.problems_action = QAction("Problems…", self, triggered=self.show_problems)
         for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action):
             menu.addAction(a)
+        self.vectors_menu = menu.addMenu("Track vectors")
+        self.vectors_menu.aboutToShow.connect(self._fill_vectors_menu)
         view = self.menuBar().addMenu("&View")
         self.fit_action = QAction("Fit to view", self, shortcut="Ctrl+0", triggered=self.map_view.fit_to_view)
         view.addAction(self.fit_action)
@@ -113,6 +115,26 @@ class MainWindow(QMainWindow):
         space.setShortcutContext(Qt.WindowShortcut)
         for a in (find, space):
             self.addAction(a)
+
+    def _fill_vectors_menu(self) -> None:
+        """Rebuilt on every opening: a model retrained meanwhile is listed."""
+        self.vectors_menu.clear()
+        group = QActionGroup(self.vectors_menu)
+        models = self.session.vector_models
+        for label, choice in (models.choices() if models else []):
+            action = QAction(label, self.vectors_menu, checkable=True,
+                             checked=choice == self.session.vector_choice)
+            action.triggered.connect(lambda _=False, c=choice: self.use_vectors(c))
+            group.addAction(action)
+            self.vectors_menu.addAction(action)
+
+    def use_vectors(self, choice: str) -> None:
+        """Draw the map from another album model's vectors; the points move to their new places."""
+        self.session.vector_choice = choice
+        self.settings.setValue("model/choice", choice)
+        if self.folder:
+            self._set_busy("Computing track vectors…")
+            self.session.load_map(self.plan())
 
     def _connect(self) -> None:
         s = self.session
@@ -138,7 +160,7 @@ class MainWindow(QMainWindow):
     # ---- library ------------------------------------------------------------------
     def plan(self, **kw) -> RefreshPlan:
         k = self.k_spin.value() or None
-        return RefreshPlan(self.folder, k=k, **kw)
+        return RefreshPlan(self.folder, k=k, vectors=self.session.vectors(), **kw)
 
     def open_library(self, folder: str, rescan: bool = True) -> None:
         self.folder = os.path.abspath(folder)
@@ -164,13 +186,16 @@ class MainWindow(QMainWindow):
             self.session.refresh(self.plan(fresh_layout=fresh))
 
     def show_map(self, data: MapData, provisional: bool = False) -> None:
-        keep = self.data is not None and len(self.data) > 0
+        previous = self.data
+        keep = previous is not None and len(previous) > 0
         self.data = data
         tags = list(data.tag_names)
         if tags and self.tag_choice.count() != len(tags):
             self.tag_choice.clear()
             self.tag_choice.addItems(tags)
         self.map_view.set_data(data, keep_view=keep)
+        if keep and previous.model_id and data.model_id != previous.model_id:
+            self.map_view.morph_from(start_positions(previous, data))
         self.search.set_data(data)
         self.playback.set_data(data)
         self.legend.set_coloring(self.map_view.coloring)
@@ -190,7 +215,8 @@ class MainWindow(QMainWindow):
     # ---- progress -----------------------------------------------------------------
     def _on_progress(self, p) -> None:
         what = {"walk": "Listing files", "read": "Reading tags", "embed": "Listening",
-                "load": "Loading map", "place": "Placing new tracks", "clusters": "Clustering"}.get(p.phase)
+                "load": "Loading map", "place": "Placing new tracks", "clusters": "Clustering",
+                "vectors": "Computing track vectors"}.get(p.phase)
         if what is None:
             return
         if p.total:

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QEasingCurve, QEvent, QPoint, QPointF, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem, QToolTip, QVBoxLayout, QWidget
 from scipy.spatial import cKDTree
@@ -100,6 +100,7 @@ class MapView(QWidget):
         self._in_use = 0
         self._highlight: np.ndarray | None = None
         self._selection, self._playing, self._hover = np.zeros(0, dtype=np.int64), -1, -1
+        self._morph: QVariantAnimation | None = None
         ring = "#000000" if pg.mkColor(background).lightness() > 128 else "#ffffff"
         self.view_box = self._vb = _MapViewBox(self._click_at, self._select_polygon, ring)
         self._plot = pg.PlotWidget(viewBox=self._vb, background=background)
@@ -124,6 +125,9 @@ class MapView(QWidget):
     def set_data(self, data: MapData, keep_view: bool = False) -> None:
         """Show ``data``. keep_view=True is a refresh of the same map: zoom, selection, search
         highlight and playing ring stay (where their indices still exist)."""
+        if self._morph is not None:  # a running morph must not draw over the new data
+            self._morph.stop()
+            self._morph = None
         n = len(data)
         self.data = data
         self._xy = np.asarray(data.xy, dtype=np.float64).reshape(n, 2)
@@ -143,6 +147,28 @@ class MapView(QWidget):
         self._draw_overlays()
         if not keep_view:
             self.fit_to_view()
+
+    def morph_from(self, start_xy: np.ndarray, ms: int = 800) -> QVariantAnimation:
+        """Move the points from ``start_xy`` to their places in the current data (new vectors).
+
+        Each frame redraws every point, so a 100k map gets a few frames, not a frozen window."""
+        target = self._xy.copy()
+        start = np.asarray(start_xy, np.float64).reshape(target.shape)
+        if self._morph is not None:
+            self._morph.stop()
+        anim = self._morph = QVariantAnimation(self, startValue=0.0, endValue=1.0, duration=ms)
+        anim.setEasingCurve(QEasingCurve.InOutCubic)
+        anim.valueChanged.connect(lambda t: self._show_positions(start + (target - start) * float(t)))
+        anim.finished.connect(lambda: self._show_positions(target))
+        self._show_positions(start)
+        anim.start()
+        return anim
+
+    def _show_positions(self, xy: np.ndarray) -> None:
+        self._xy = xy
+        self._fill(self._groups, np.arange(len(xy)), z=0)
+        self._draw_highlight()
+        self._draw_overlays()
 
     def set_color_mode(self, mode: str, tag: str | int | None = None) -> None:
         """Colour by "cluster", "artist", "album", "genre", "year" or "tag" (with ``tag``)."""

@@ -10,6 +10,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
 from ..core.db import Cache
 from ..core.jobs import Progress
 from ..core.mapdata import MapData
@@ -27,12 +28,19 @@ class LibrarySession(QObject):
     finished = Signal(bool)  # cancelled?
     failed = Signal(str)
 
-    def __init__(self, cache: Cache, make_engine: Callable, tag_names: tuple[str, ...], parent=None) -> None:
+    def __init__(self, cache: Cache, make_engine: Callable, tag_names: tuple[str, ...],
+                 vector_models: VectorModels | None = None, vector_choice: str = AUTO, parent=None) -> None:
         super().__init__(parent)
         self.cache = cache
         self.make_engine = make_engine
         self.tag_names = tag_names
+        self.vector_models = vector_models
+        self.vector_choice = vector_choice  # auto | bundled | meanmax | a model id
         self.job: JobThread | None = None
+
+    def vectors(self) -> AlbumModelEntry | None:
+        """The album model the map uses now (None: Musicnn mean‖max)."""
+        return self.vector_models.resolve(self.vector_choice) if self.vector_models else None
 
     @property
     def busy(self) -> bool:
@@ -44,7 +52,8 @@ class LibrarySession(QObject):
 
     def load_map(self, plan: RefreshPlan) -> None:
         """The map from the cache alone: no scan, no embedding (start-up in seconds)."""
-        self.refresh(RefreshPlan(plan.root, embed=False, settings=plan.settings, k=plan.k, scan=False))
+        self.refresh(RefreshPlan(plan.root, embed=False, settings=plan.settings, k=plan.k, scan=False,
+                                 vectors=plan.vectors))
 
     def cancel(self) -> None:
         if self.job is not None:

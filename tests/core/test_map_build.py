@@ -4,55 +4,12 @@ import os
 import numpy as np
 import pytest
 
-from musicmap_desktop.core import embeddings, layouts_store
-from musicmap_desktop.core.db import open_db, transaction
+from musicmap_desktop.core import layouts_store
+from musicmap_desktop.core.db import open_db
 from musicmap_desktop.core.jobs import CancelToken
-from musicmap_desktop.core.library import save_track
-from musicmap_desktop.core.map_build import build_map, mean_taggrams
-from musicmap_desktop.core.tags import TrackInfo
-from musicmap_desktop.core.walk import FileEntry
-from musicmap_desktop.model.aggregate import meanmax_vector
+from musicmap_desktop.core.map_build import mean_taggrams
 
-BACKBONE, PLAN = "fake-backbone", "n6"
-MODEL = f"meanmax:{BACKBONE}:{PLAN}"
-TAGS = tuple(f"tag{i}" for i in range(50))
-ALBUMS = [("Wesnoth Project", "Battle", "Rock"), ("Skoryk", "Melodies", "Classical"),
-          ("Night Drive", "Neon", "Electronic")]
-
-
-class Library:
-    """A cache with tracks, window features and vectors, made from random features (no audio)."""
-
-    def __init__(self, tmp_path):
-        self.root = str(tmp_path / "music")
-        self.db = open_db(str(tmp_path / "cache.db"))
-        self.rng = np.random.default_rng(0)
-        self.centres = self.rng.normal(size=(len(ALBUMS), 200)) * 3
-        self.ids = {}
-
-    def add(self, name, album, fingerprint=None, path=None, windows=True):
-        fp = fingerprint or f"{name:0>32}"
-        artist, title, genre = ALBUMS[album]
-        path = path or os.path.join(self.root, ALBUMS[album][1], f"{name}.flac")
-        info = TrackInfo(title=f"{title} {name}", artist=artist, album=title, albumartist=artist,
-                         genres=[genre], duration=180.0)
-        feats = np.abs(self.centres[album] + self.rng.normal(size=(6, 200))).astype(np.float16)
-        tags = np.full((6, 50), 0.1, np.float16)
-        tags[:, album] = 0.8
-        with transaction(self.db):
-            save_track(self.db, FileEntry(path, 1, 1), fp, info, None, self.ids.get(name))
-            if windows:
-                embeddings.save_windows(self.db, fp, BACKBONE, PLAN,
-                                        embeddings.WindowFeatures(np.arange(6, dtype=np.int32), feats, tags))
-                embeddings.save_track_tags(self.db, fp, BACKBONE, PLAN, tags)
-            embeddings.save_vector(self.db, fp, MODEL, meanmax_vector(feats))
-        self.ids[name] = self.db.execute("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id DESC",
-                                         [fp]).fetchone()[0]
-        return fp
-
-    def build(self, **kw):
-        items = list(build_map(self.db, self.root, MODEL, BACKBONE, PLAN, TAGS, **kw))
-        return items[-1].result, [p.phase for p in items]
+from cache_factory import ALBUMS, BACKBONE, PLAN, TAGS, Library
 
 
 @pytest.fixture

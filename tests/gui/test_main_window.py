@@ -244,3 +244,44 @@ def test_window_geometry_and_view_settings_are_remembered(qtbot, tmp_path, libra
     qtbot.addWidget(again)
     assert again.color_mode.currentData() == "album"
     assert (again.width(), again.height()) == (700, 500)
+
+
+def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
+    """Library → Track vectors lists a model retrained meanwhile; choosing it moves the points
+    from their old places to the new layout instead of drawing a new random map."""
+    import torch
+
+    from musicmap_desktop.core import album_models
+    from musicmap_desktop.core.mapdata import start_positions
+    from musicmap_desktop.model import album, registry
+    from musicmap_desktop.paths import models_dir
+
+    open_and_wait(qtbot, window, tmp_path / "music")
+    before = window.data
+    torch.manual_seed(0)
+    model = album.AlbumModel().eval()
+    os.makedirs(models_dir(), exist_ok=True)
+    tmp = os.path.join(models_dir(), "incoming.safetensors")
+    model_id = album.save(model, tmp, model.config)
+    path = os.path.join(models_dir(), f"{model_id}.safetensors")
+    os.replace(tmp, path)
+    album_models.write_record(path, {"id": model_id, "backbone_id": registry.model_id("msd_musicnn")})
+
+    frames = []
+    show = window.map_view._show_positions
+    window.map_view._show_positions = lambda xy: (frames.append(np.array(xy)), show(xy))
+    window.vectors_menu.popup(window.mapToGlobal(window.rect().center()))
+    action = next(a for a in window.vectors_menu.actions() if model_id in a.text())
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+        action.trigger()
+    window.vectors_menu.close()
+    anim = window.map_view._morph
+    if anim.state() == anim.State.Running:
+        with qtbot.waitSignal(anim.finished, timeout=5000):
+            pass
+    assert window.data.model_id.startswith(model_id + ":")
+    assert window.settings.value("model/choice") == model_id
+    np.testing.assert_allclose(frames[0], start_positions(before, window.data))
+    np.testing.assert_allclose(frames[-1], window.data.xy)
+    assert len(frames) >= 3  # in between, points were on their way
+    np.testing.assert_allclose(window.map_view._xy, window.data.xy)

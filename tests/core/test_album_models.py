@@ -1,0 +1,134 @@
+"""The versioned album-model store, model choice, and vectors recomputed from cached windows."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from musicmap_desktop.core import album_models, embeddings, track_vectors
+from musicmap_desktop.core.album_models import AlbumModelEntry, VectorModels, choose_model, vector_model_id
+from musicmap_desktop.core.jobs import CancelToken
+from musicmap_desktop.core.map_build import build_map
+from musicmap_desktop.core.track_vectors import tracks_without_vectors, vectorize
+from musicmap_desktop.model import album
+from musicmap_desktop.model.album import AlbumModel, AlbumModelConfig
+
+from cache_factory import BACKBONE, PLAN, TAGS, Library
+
+
+def _save(models_dir, seed, created, record=True):
+    torch.manual_seed(seed)
+    model = AlbumModel(AlbumModelConfig()).eval()
+    os.makedirs(models_dir, exist_ok=True)
+    tmp = os.path.join(models_dir, "incoming.safetensors")
+    model_id = album.save(model, tmp, model.config)
+    path = os.path.join(models_dir, f"{model_id}.safetensors")
+    os.replace(tmp, path)
+    if record:
+        album_models.write_record(path, {"id": model_id, "backbone_id": BACKBONE, "created": created})
+    return model_id, path
+
+
+@pytest.fixture
+def no_bundled(monkeypatch):
+    monkeypatch.setattr(album_models, "bundled_model", lambda: None)
+
+
+def test_newest_complete_model_is_chosen(tmp_path, no_bundled):
+    models = str(tmp_path / "models")
+    assert choose_model("auto", models, BACKBONE) is None  # nothing trained: mean‖max
+    old, _ = _save(models, 1, created=100.0)
+    new, _ = _save(models, 2, created=200.0)
+    assert choose_model("auto", models, BACKBONE).id == new
+    _save(models, 3, created=300.0, record=False)  # a retrain killed before its record
+    assert choose_model("auto", models, BACKBONE).id == new
+    assert choose_model(old, models, BACKBONE).id == old
+    assert choose_model(old.removeprefix("album-")[:6], models, BACKBONE).id == old
+    assert choose_model("meanmax", models, BACKBONE) is None
+    assert choose_model("auto", models, "another-backbone") is None  # trained on other features
+    with pytest.raises(ValueError, match="matches no model"):
+        choose_model("album-000000000000", models, BACKBONE)
+    with pytest.raises(ValueError, match="no bundled"):
+        choose_model("bundled", models, BACKBONE)
+
+
+def test_bundled_model_is_the_default_only_when_its_record_says_so(tmp_path, monkeypatch):
+    models = str(tmp_path / "models")
+    _, path = _save(str(tmp_path / "w"), 1, created=1.0, record=False)
+    for default, expected in ((True, "bundled"), (False, None)):
+        entry = AlbumModelEntry("album-b", path, "bundled", {"default": default, "backbone_id": BACKBONE})
+        monkeypatch.setattr(album_models, "bundled_model", lambda entry=entry: entry)
+        got = choose_model("auto", models, BACKBONE)
+        assert (got.kind if got else None) == expected
+    new, _ = _save(models, 2, created=5.0)
+    assert choose_model("auto", models, BACKBONE).id == new  # a retrained model wins
+
+
+def test_menu_choices_list_every_model_and_a_deleted_one_falls_back(tmp_path, no_bundled):
+    models = str(tmp_path / "models")
+    a, path_a = _save(models, 1, created=100.0)
+    b, _ = _save(models, 2, created=200.0)
+    choices = VectorModels(models, BACKBONE).choices()
+    assert [c for _, c in choices] == ["auto", "meanmax", b, a]
+    os.remove(path_a)
+    assert VectorModels(models, BACKBONE).resolve(a).id == b
+
+
+def test_shipped_bundled_record_is_consistent():
+    entry = album_models.bundled_model()
+    if entry is None:
+        pytest.skip("no bundled album model in this checkout")
+    assert entry.id == album.album_model_id(entry.path)  # the record describes these weights
+    assert isinstance(entry.info.get("default"), bool)
+
+
+def test_vectorize_uses_cached_windows_only_and_resumes(tmp_path, no_bundled, monkeypatch):
+    lib = Library(tmp_path)
+    for i in range(12):
+        lib.add(f"t{i}", i % 3)
+    model_id, path = _save(str(tmp_path / "models"), 1, created=1.0)
+    entry = choose_model("auto", str(tmp_path / "models"), BACKBONE)
+    vid = vector_model_id(entry, BACKBONE, PLAN)
+    assert len(tracks_without_vectors(lib.db, lib.root, BACKBONE, PLAN, vid)) == 12
+    monkeypatch.setattr(track_vectors, "BATCH", 5)
+    cancel = CancelToken()
+    for p in vectorize(lib.db, lib.root, BACKBONE, PLAN, entry, cancel):
+        if p.done == 5:
+            cancel.cancel()  # after the first batch: it is kept, the rest is left
+    assert len(tracks_without_vectors(lib.db, lib.root, BACKBONE, PLAN, vid)) == 7
+    items = list(vectorize(lib.db, lib.root, BACKBONE, PLAN, entry))
+    assert items[-1].result.total == 7  # the rerun did only what was missing
+    ids, vecs = embeddings.load_vectors(lib.db, vid, lib.root)
+    assert len(ids) == 12 and vecs.shape == (12, 128)
+    model = album.load(path)
+    fp = lib.db.execute("SELECT fingerprint FROM tracks WHERE id = ?", [ids[0]]).fetchone()[0]
+    feats = embeddings.load_windows(lib.db, fp, BACKBONE, PLAN).features
+    np.testing.assert_allclose(vecs[0], model.embed(torch.tensor(feats[None], dtype=torch.float32))[0].numpy(),
+                               atol=1e-6)
+
+
+def test_first_map_of_new_vectors_starts_from_the_old_map(tmp_path, no_bundled):
+    lib = Library(tmp_path)
+    for i in range(30):
+        lib.add(f"t{i}", i % 3)
+    old, _ = lib.build()
+    entry = choose_model("auto", str(tmp_path / "m"), BACKBONE) or _entry(tmp_path)
+    list(vectorize(lib.db, lib.root, BACKBONE, PLAN, entry))
+    vid = vector_model_id(entry, BACKBONE, PLAN)
+    items = list(build_map(lib.db, lib.root, vid, BACKBONE, PLAN, TAGS))
+    new = items[-1].result
+    assert new.model_id == vid and old.model_id != vid
+    assert "place" in [p.phase for p in items]  # old positions seeded the new layout
+    # Seeded and aligned: most points stay near where they were (a fresh layout would not).
+    where = {t.id: i for i, t in enumerate(old.tracks)}
+    before = np.array([old.xy[where[t.id]] for t in new.tracks])
+    fresh = list(build_map(lib.db, lib.root, vid, BACKBONE, PLAN, TAGS, fresh=True, seed=7))[-1].result
+    moved = np.linalg.norm(new.xy - before, axis=1).mean()
+    moved_fresh = np.linalg.norm(fresh.xy - before, axis=1).mean()
+    assert moved < moved_fresh
+
+
+def _entry(tmp_path):
+    models = str(tmp_path / "m")
+    _save(models, 5, created=1.0)
+    return choose_model("auto", models, BACKBONE)
