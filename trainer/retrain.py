@@ -133,7 +133,11 @@ def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_m
     from musicmap_desktop.model import album
 
     cancel = cancel or CancelToken()
-    recorded = set(chosen.info.get("test_albums", [])) if chosen is not None else set()
+    # Score on albums no model in the table trained on: the chosen retrained model's test
+    # albums, else the bundled model's (when this library has them), else a fresh split.
+    bundled = album_models.bundled_model()
+    source = chosen if chosen is not None and chosen.kind == "retrained" else bundled
+    recorded = set(source.info.get("test_albums", [])) if source is not None else set()
     data, split = prepare(db, options, recorded or None)
     models = _bundled_row(options.backbone_id)
     if chosen is not None and chosen.kind == "retrained":
@@ -180,6 +184,7 @@ def save_model(models_dir: str, result, data: Dataset, split: Split, options: Re
         "n_tracks": len(data), "n_albums": len(set(data.albums)), "classes": len(result.classes),
         "test_albums": sorted(set(data.albums[i] for i in split.test)),
         "val_albums": sorted(set(data.albums[i] for i in split.val)),
+        "train_albums": sorted(set(data.albums[i] for i in split.train)),
         "evaluation": table,
     }
     return album_models.write_record(weights, info)
