@@ -124,5 +124,9 @@ def _print_report(report, args) -> None:
         info = report.entry.info
         print(f"\nSaved model {report.entry.id} ({info['row']}, best epoch {info['best_epoch']}, "
               f"held-out P@5 {info['val_precision_at_5']:.3f}) in {report.entry.path}")
-        print("The app and the CLI use it from now on; `--model bundled` or `--model meanmax` go back.")
+        if info.get("beats_meanmax"):
+            print("The app and the CLI use it from now on; `--model bundled` or `--model meanmax` go back.")
+        else:
+            print(f"It did not beat untrained Musicnn mean‖max on the held-out albums, so the map keeps "
+                  f"its current vectors; `--model {report.entry.id}` uses it anyway.")
 

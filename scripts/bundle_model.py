@@ -21,12 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from musicmap_desktop.core.album_models import BUNDLED_STEM  # noqa: E402
 from musicmap_desktop.model.album import album_model_id  # noqa: E402
-from trainer.evaluate import MEANMAX_ROW  # noqa: E402
-
-
-def beats_meanmax(evaluation: dict, row: str) -> bool:
-    ours, base = evaluation[row], evaluation[MEANMAX_ROW]
-    return ours["album_p_at_k"] > base["album_p_at_k"] and ours["album_map"] > base["album_map"]
+from trainer.evaluate import beats_meanmax  # noqa: E402
 
 
 def album_titles(keys: list[str], manifest: dict) -> list[str]:

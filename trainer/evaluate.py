@@ -26,6 +26,12 @@ MFCC_ROW = "MFCC mean/std (baseline)"
 MEANMAX_ROW = "Musicnn mean‖max (no training)"
 
 
+def beats_meanmax(table: dict, row: str) -> bool:
+    """True when ``row`` scored above untrained Musicnn mean‖max in album P@5 and mAP."""
+    ours, base = table[row], table[MEANMAX_ROW]
+    return ours["album_p_at_k"] > base["album_p_at_k"] and ours["album_map"] > base["album_map"]
+
+
 def mfcc_model_id(plan: str) -> str:
     return f"mfcc20:{plan}"
 

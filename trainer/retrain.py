@@ -16,7 +16,7 @@ from musicmap_desktop.core.jobs import CancelToken, Progress
 from musicmap_desktop.core.track_vectors import vectorize
 
 from .dataset import Dataset, load_dataset, read_albums_file, select_albums
-from .evaluate import evaluation_table
+from .evaluate import beats_meanmax, evaluation_table
 from .metrics import format_table
 from .split import Split, TooFewAlbums, split_albums
 from .train import TrainSettings, train_album_model
@@ -186,5 +186,7 @@ def save_model(models_dir: str, result, data: Dataset, split: Split, options: Re
         "val_albums": sorted(set(data.albums[i] for i in split.val)),
         "train_albums": sorted(set(data.albums[i] for i in split.train)),
         "evaluation": table,
+        # "auto" uses a retrained model only when it did better than no training at all.
+        "beats_meanmax": beats_meanmax(table, row),
     }
     return album_models.write_record(weights, info)

@@ -77,11 +77,13 @@ def bundled_model() -> AlbumModelEntry | None:
 def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -> AlbumModelEntry | None:
     """``auto`` | ``bundled`` | ``meanmax`` | a model id (or a unique prefix of one).
 
-    auto: the newest retrained model for this backbone, else the bundled model when
-    its record says it beat mean‖max on unseen albums, else mean‖max (None).
+    auto: the newest retrained model for this backbone that beat mean‖max on its
+    held-out albums, else the bundled model when its record says it beat mean‖max
+    on unseen albums, else mean‖max (None).
     """
     retrained = [e for e in retrained_models(models_dir)
-                 if backbone_id is None or e.backbone_id in (None, backbone_id)]
+                 if (backbone_id is None or e.backbone_id in (None, backbone_id))
+                 and e.info.get("beats_meanmax", True)]
     bundled = bundled_model()
     if choice == MEANMAX:
         return None
@@ -113,7 +115,7 @@ class VectorModels:
 
     def choices(self) -> list[tuple[str, str]]:
         """(menu label, choice) pairs; a choice is what ``resolve`` and --model accept."""
-        out = [("Automatic (newest retrained model)", AUTO)]
+        out = [("Automatic (newest retrained model that beat mean‖max)", AUTO)]
         if bundled_model() is not None:
             out.append(("Bundled album model", BUNDLED))
         out.append(("Musicnn mean‖max (no album model)", MEANMAX))

@@ -132,3 +132,14 @@ def _entry(tmp_path):
     models = str(tmp_path / "m")
     _save(models, 5, created=1.0)
     return choose_model("auto", models, BACKBONE)
+
+
+def test_auto_skips_a_retrained_model_that_lost_to_meanmax(tmp_path, no_bundled):
+    models = str(tmp_path / "models")
+    good, _ = _save(models, 1, created=100.0)
+    _, path = _save(models, 2, created=200.0, record=False)
+    weak = album.album_model_id(path)
+    album_models.write_record(path, {"id": weak, "backbone_id": BACKBONE, "created": 200.0,
+                                     "beats_meanmax": False})
+    assert choose_model("auto", models, BACKBONE).id == good
+    assert choose_model(weak, models, BACKBONE).id == weak  # still there to pick by hand
