@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import sys
 from importlib import resources
 
@@ -40,10 +39,10 @@ def launcher_command() -> str:
     """How a desktop entry starts this very installation (venv, user install or frozen build)."""
     if getattr(sys, "frozen", False):
         return shlex.quote(sys.executable)
-    script = shutil.which("musicmap-desktop")
-    if script:
-        return shlex.quote(os.path.realpath(script))
-    # Run from a checkout without the entry point on PATH: the interpreter and the module.
+    script = sys.argv[0]
+    if os.path.basename(script).startswith("musicmap-desktop") and os.path.isfile(script):
+        return shlex.quote(os.path.abspath(script))  # the entry point of this venv or user install
+    # python -m musicmap_desktop (a checkout, or a test): the interpreter and the module.
     return f"{shlex.quote(sys.executable)} -m musicmap_desktop"
 
 
