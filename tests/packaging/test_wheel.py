@@ -39,7 +39,8 @@ def test_wheel_and_sdist_hold_weights_resources_and_trainer(installed):
 
 def test_fresh_venv_runs_the_installed_app(installed, tmp_path):
     build, venv, _ = installed
-    make_library(tmp_path / "music", n_albums=1, tracks_per_album=2, formats=["mp3", "flac"], seconds=4)
+    # six albums: the fewest --evaluate accepts (albums to train on, to stop early on, to test on)
+    make_library(tmp_path / "music", n_albums=6, tracks_per_album=2, formats=["mp3", "flac"], seconds=3)
     app = build.app_in(venv)
     r = _run([build.venv_python(venv), "-c", "import musicmap_desktop, trainer; print(musicmap_desktop.__file__)"],
              cwd=tmp_path)  # not the checkout: nothing importable by accident
@@ -48,7 +49,12 @@ def test_fresh_venv_runs_the_installed_app(installed, tmp_path):
     r = _run([app, "scan", tmp_path / "music", "--db", tmp_path / "cache.db", "--json", "--device", "cpu",
               "--workers", "1"], cwd=tmp_path, timeout=600)
     summary = json.loads(r.stdout)
-    assert summary["new"] == 2 and summary["embedded"]["tracks"] == 2
+    assert summary["new"] == 12 and summary["embedded"]["tracks"] == 12
+    r = _run([app, "--evaluate", tmp_path / "music", "--db", tmp_path / "cache.db", "--min-tracks", "2",
+              "--no-mfcc", "--json"], cwd=tmp_path, timeout=600)
+    report = json.loads(r.stdout)
+    assert report["albums"] == 6 and report["table"]
+    assert all(row["n_tracks"] > 0 for row in report["table"].values())
     _run([app, "--install-desktop"], cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "share")})
     share = tmp_path / "share"
     assert (share / "icons" / "hicolor" / "256x256" / "apps" / "io.github.musicmap.MusicmapDesktop.png").stat().st_size > 1000
