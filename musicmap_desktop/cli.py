@@ -124,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     argv, verbose = pop_verbose(argv)
     setup_logging(verbose)
-    from .cli_embed import cmd_export, cmd_tags
+
+    def cmd_tags(args):  # cli_embed pulls in numpy and av: only for the commands that need them
+        from .cli_embed import cmd_tags
+        return cmd_tags(args)
+
+    def cmd_export(args):
+        from .cli_embed import cmd_export
+        return cmd_export(args)
 
     commands = {"scan": (_scan_parser, cmd_scan), "problems": (_problems_parser, cmd_problems),
                 "tags": (_tags_parser, cmd_tags), "export": (_export_parser, cmd_export)}
