@@ -21,10 +21,10 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
     backbone_id = registry.model_id(backbone)
     plan = EmbedSettings().plan
 
-    def make_engine():
+    def make_engine(model=None):
         from .core.embed_pool import build_engine
 
-        return build_engine(backbone, device)
+        return build_engine(backbone, device, model=model)
 
     choice = model or settings.value("model/choice", AUTO)
     session = LibrarySession(cache, make_engine, tuple(registry.load_meta(backbone)["tags"]),

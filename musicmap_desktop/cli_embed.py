@@ -12,9 +12,12 @@ from .progress_text import format_duration
 
 
 def embed_job(args, db, folder, cancel):
+    """Window features of the backbone the chosen album model reads (a fine-tuned one re-analyses)."""
     from .core.embed_pool import build_engine
+    from .model import registry
 
-    engine = build_engine(args.backbone, args.device, args.workers)
+    entry = chosen_vectors(args, registry.model_id(args.backbone))
+    engine = build_engine(args.backbone, args.device, args.workers, model=entry)
     return embed_library(db, folder, engine, EmbedSettings(n_windows=args.windows), cancel)
 
 
@@ -28,13 +31,14 @@ def chosen_vectors(args, backbone_id: str):
 
 def vectors_job(args, db, folder, cancel):
     """After embedding: the chosen album model's vectors (mean‖max ones come with the windows)."""
+    from .core.album_models import windows_backbone_id
     from .core.track_vectors import vectorize
     from .model import registry
 
-    backbone_id = registry.model_id(args.backbone)
-    entry = chosen_vectors(args, backbone_id)
+    entry = chosen_vectors(args, registry.model_id(args.backbone))
     if entry is None:
         return iter(())
+    backbone_id = windows_backbone_id(entry, registry.model_id(args.backbone))
     return vectorize(db, folder, backbone_id, EmbedSettings(n_windows=args.windows).plan, entry, cancel)
 
 
@@ -94,14 +98,15 @@ def cmd_export(args) -> int:
     from .model import registry
 
     db = _open_cache(args)
-    backbone_id = registry.model_id(args.backbone)
     plan = EmbedSettings(n_windows=args.windows).plan
     from .cli import _drive
-    from .core.album_models import vector_model_id
+    from .core.album_models import vector_model_id, windows_backbone_id
     from .core.jobs import CancelToken
 
     _drive(vectors_job(args, db, args.folder, CancelToken()), "tracks")  # a new model's vectors, if missing
-    model_id = vector_model_id(chosen_vectors(args, backbone_id), backbone_id, plan)
+    entry = chosen_vectors(args, registry.model_id(args.backbone))
+    backbone_id = windows_backbone_id(entry, registry.model_id(args.backbone))
+    model_id = vector_model_id(entry, backbone_id, plan)
     records = track_records(db, args.folder, backbone_id, plan, model_id, registry.load_meta(args.backbone)["tags"])
     if args.format == "npz":
         if args.output:

@@ -48,11 +48,53 @@ def train_parser(mode: str) -> argparse.ArgumentParser:
     p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC baseline row (it decodes audio)")
     p.add_argument("--models-dir", default=None, help=argparse.SUPPRESS)  # tests, the bundled-model script
     p.add_argument("--json", action="store_true", help="print the evaluation as JSON")
-    if not retrain:
+    if retrain:
+        _add_finetune_args(p)
+    else:
         p.add_argument("--model", default="auto", help="retrained model to evaluate: auto (newest) or an id")
     _add_model_args(p, 20)
     _add_db(p)
     return p
+
+
+def _at_least(low: int):
+    def parse(text: str) -> int:
+        if not text.lstrip("-").isdigit() or int(text) < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}")
+        return int(text)
+    return parse
+
+
+def _add_finetune_args(p: argparse.ArgumentParser) -> None:
+    from trainer.finetune import FinetuneSettings
+
+    d = FinetuneSettings()
+    g = p.add_argument_group(
+        "fine-tuning the backbone",
+        "--finetune-backbone also trains the top of Musicnn (the layers after its pooled features) "
+        "on your audio: each step decodes random 3-s windows of a batch of tracks, with random gain "
+        "and SpecAugment time/frequency masks. It starts from the head trained on cached features. "
+        "It costs decoding and a Musicnn pass per step, and the model it saves reads features of "
+        "the fine-tuned backbone: the library's audio is analysed again afterwards (about as long "
+        "as its first scan).")
+    g.add_argument("--finetune-backbone", action="store_true", help="fine-tune Musicnn's top as well")
+    g.add_argument("--finetune-epochs", type=_at_least(1), default=d.epochs, metavar="N",
+                   help=f"at most this many fine-tuning epochs (early stopping; default {d.epochs})")
+    g.add_argument("--tracks-per-step", type=_at_least(2), default=d.tracks_per_step, metavar="N",
+                   help=f"tracks per step (default {d.tracks_per_step})")
+    g.add_argument("--windows-per-step", type=_at_least(1), default=d.windows_per_step, metavar="N",
+                   help=f"random windows heard per track and step (default {d.windows_per_step})")
+    g.add_argument("--steps-per-epoch", type=_at_least(0), default=0, metavar="N",
+                   help="steps per epoch (default: one pass over the training tracks)")
+
+
+def _finetune_settings(args):
+    if not getattr(args, "finetune_backbone", False):
+        return None
+    from trainer.finetune import FinetuneSettings
+
+    return FinetuneSettings(epochs=args.finetune_epochs, tracks_per_step=args.tracks_per_step,
+                            windows_per_step=args.windows_per_step, steps_per_epoch=args.steps_per_epoch)
 
 
 def _options(args):
@@ -67,7 +109,8 @@ def _options(args):
     return RetrainOptions(root=_root(args), backbone_id=registry.model_id(args.backbone),
                           plan=EmbedSettings(n_windows=args.windows).plan, settings=settings,
                           aggregators=args.aggregator, min_tracks=args.min_tracks,
-                          albums_file=args.albums_file, with_mfcc=not args.no_mfcc)
+                          albums_file=args.albums_file, with_mfcc=not args.no_mfcc,
+                          backbone=args.backbone, finetune=_finetune_settings(args))
 
 
 def _root(args) -> str | None:
@@ -101,14 +144,46 @@ def cmd_train(args) -> int:
             chosen = album_models.choose_model(args.model, folder, options.backbone_id)
             job = evaluate(db, options, chosen, cancel, train_aggregators=len(args.aggregator) > 1)
         report = _drive(job, "tracks")
+        if report is None:
+            print("Cancelled: nothing was saved; the previous model stays in use.")
+            return 130
+        _print_report(report, args)
+        if report.entry is not None and report.entry.backbone_top:
+            return _after_finetune(db, report.entry, args, cancel)
+        return 0
     except TooFewAlbums as e:
         raise UserError(too_few_message(e, options)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
-    if report is None:
-        print("Cancelled: nothing was saved; the previous model stays in use.")
+
+
+def _after_finetune(db, entry, args, cancel) -> int:
+    """A fine-tuned model reads features of its own backbone: analyse the library again with it."""
+    import sys
+
+    from .cli import _drive
+    from .core.embed import EmbedSettings, embed_library
+    from .core.embed_pool import build_engine
+    from .core.track_vectors import vectorize
+
+    if not entry.info.get("beats_meanmax"):
+        print(f"Using it (`--model {entry.id}`) analyses the library's audio again with its fine-tuned "
+              f"backbone first.", file=sys.stderr)
+        return 0
+    print("Analysing the library's audio again with the fine-tuned backbone (Ctrl-C stops; the next "
+          "scan or app start goes on)…", file=sys.stderr)
+    settings = EmbedSettings(n_windows=args.windows)
+    engine = build_engine(args.backbone, args.device, model=entry)
+    try:
+        _drive(embed_library(db, _root(args), engine, settings, cancel), "tracks")
+    finally:
+        engine.close()
+    if not cancel.cancelled:
+        _drive(vectorize(db, _root(args), entry.backbone_id, settings.plan, entry, cancel), "tracks")
+    if cancel.cancelled:
+        print("Stopped: the model is saved; the rest of the library is analysed at the next scan or "
+              "app start.", file=sys.stderr)
         return 130
-    _print_report(report, args)
     return 0
 
 

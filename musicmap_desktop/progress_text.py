@@ -41,7 +41,8 @@ def progress_line(p: Progress, unit: str = "files", width: int = 24) -> str:
 
 
 # Jobs of several phases name the ones whose unit alone would not say what runs.
-PHASE_LABELS = {"mfcc": "MFCC baseline ", "vectors": "track vectors ", "score": "scoring "}
+PHASE_LABELS = {"mfcc": "MFCC baseline ", "vectors": "track vectors ", "score": "scoring ",
+                "hear": "held-out audio ", "finetune": "fine-tuning "}
 
 
 class ProgressPrinter:

@@ -83,8 +83,13 @@ def model_rows(model, data: Dataset) -> np.ndarray:
 
 
 def evaluation_table(db, test: Dataset, backbone_id: str, plan: str, models: dict,
-                     cancel: CancelToken, with_mfcc: bool = True) -> Iterator[Progress]:
-    """Score each source on ``test``; ``models`` maps row name -> album model. Result: {row: metrics}."""
+                     cancel: CancelToken, with_mfcc: bool = True,
+                     datasets: dict[str, Dataset] | None = None) -> Iterator[Progress]:
+    """Score each source on ``test``; ``models`` maps row name -> album model. Result: {row: metrics}.
+
+    ``datasets``: rows whose model reads other window features (a fine-tuned backbone's)
+    are scored on those instead: the same test tracks, less any that could not be decoded."""
+    datasets = datasets or {}
     rows: dict[str, dict] = {}
     if with_mfcc:
         mfcc = None
@@ -98,5 +103,6 @@ def evaluation_table(db, test: Dataset, backbone_id: str, plan: str, models: dic
     yield Progress("score", len(rows), len(models) + 2)
     rows[MEANMAX_ROW] = score(meanmax_rows(test), test)
     for name, model in models.items():
-        rows[name] = score(model_rows(model, test), test)
+        data = datasets.get(name, test)
+        rows[name] = score(model_rows(model, data), data)
     yield Progress("done", len(rows), len(rows), result=rows)

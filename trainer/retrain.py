@@ -17,6 +17,7 @@ from musicmap_desktop.core.track_vectors import vectorize
 
 from .dataset import Dataset, load_dataset, read_albums_file, select_albums
 from .evaluate import beats_meanmax, evaluation_table
+from .finetune import FinetuneSettings
 from .metrics import format_table
 from .split import Split, TooFewAlbums, split_albums
 from .train import TrainSettings, train_album_model
@@ -32,6 +33,8 @@ class RetrainOptions:
     min_tracks: int = 4
     albums_file: str | None = None
     with_mfcc: bool = True
+    backbone: str = "msd_musicnn"  # the stock backbone named by backbone_id
+    finetune: FinetuneSettings | None = None  # --finetune-backbone
 
 
 @dataclass
@@ -117,14 +120,50 @@ def retrain(db: sqlite_utils.Database, options: RetrainOptions, models_dir: str,
     if trained is None or cancel.cancelled:
         return  # nothing saved: the previous model stays in use
     models = {**_bundled_row(options.backbone_id), **{k: r.model for k, r in trained.items()}}
-    table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
-                                              models, cancel, options.with_mfcc))
-    if table is None:
-        return
-    best_name = max(trained, key=lambda k: trained[k].best_metric)
-    entry = save_model(models_dir, trained[best_name], data, split, options, table, best_name)
-    yield from vectorize(db, options.root, options.backbone_id, options.plan, entry, cancel)
+    datasets = {}
+    top = os.path.join(models_dir, f"incoming-{os.getpid()}.backbone.safetensors")
+    try:
+        if options.finetune is not None:
+            tuned = yield from _last(_finetune(db, data, split, trained, options, top, cancel))
+            if tuned is None:
+                return
+            name, result, datasets[name] = tuned
+            trained[name], models[name] = result, result.model
+        table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id,
+                                                  options.plan, models, cancel, options.with_mfcc, datasets))
+        if table is None:
+            return
+        # A fine-tune is what was asked for (and paid for): it is the model saved.
+        best_name = next(iter(datasets), None) or max(trained, key=lambda k: trained[k].best_metric)
+        entry = save_model(models_dir, trained[best_name], data, split, options, table, best_name,
+                           top if datasets else None)
+    finally:
+        if os.path.exists(top):
+            os.remove(top)  # stopped before the record: nothing of this retrain stays
+    backbone_id = album_models.windows_backbone_id(entry, options.backbone_id)
+    yield from vectorize(db, options.root, backbone_id, options.plan, entry, cancel)
     yield Progress("done", 1, 1, result=Report(table, data, split, entry, trained))
+
+
+def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOptions, top: str,
+              cancel: CancelToken) -> Iterator[Progress]:
+    """Fine-tune from the best head-only model, write its top to ``top`` (not in use until a
+    record names it) and hear the test tracks with it. Result: (row, FinetuneResult, test Dataset)."""
+    from musicmap_desktop.model.finetuned import save_top
+
+    from .finetune import finetune_album_model
+
+    warm = trained[max(trained, key=lambda k: trained[k].best_metric)]
+    result = yield from _last(finetune_album_model(
+        db, data.subset(split.train), data.subset(split.val), warm.model, options.backbone,
+        options.backbone_id, options.plan, warm.settings, options.finetune, cancel))
+    if result is None:
+        return
+    os.makedirs(os.path.dirname(top), exist_ok=True)
+    backbone_id = save_top(result.top, top, options.backbone)
+    test = yield from _last(_heard_by(db, data.subset(split.test), backbone_id, top, options, cancel))
+    if test is not None:
+        yield Progress("done", 1, 1, result=(f"fine-tuned backbone ({warm.settings.aggregator})", result, test))
 
 
 def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
@@ -139,9 +178,12 @@ def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_m
     source = chosen if chosen is not None and chosen.kind == "retrained" else bundled
     recorded = set(source.info.get("test_albums", [])) if source is not None else set()
     data, split = prepare(db, options, recorded or None)
-    models = _bundled_row(options.backbone_id)
+    models, datasets = _bundled_row(options.backbone_id), {}
     if chosen is not None and chosen.kind == "retrained":
         models[f"retrained {chosen.id}"] = album.load(chosen.path)
+        if chosen.backbone_top:  # its features: cached after the retrain, else heard now
+            datasets[f"retrained {chosen.id}"] = yield from _last(_heard_by(
+                db, data.subset(split.test), chosen.backbone_id, chosen.backbone_top, options, cancel))
     trained = {}
     if train_aggregators:
         trained = yield from _last(train_variants(data, split, options, cancel))
@@ -149,9 +191,20 @@ def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_m
             return
         models.update({k: r.model for k, r in trained.items()})
     table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
-                                              models, cancel, options.with_mfcc))
+                                              models, cancel, options.with_mfcc, datasets))
     if table is not None:
         yield Progress("done", 1, 1, result=Report(table, data, split, None, trained))
+
+
+def _heard_by(db, test: Dataset, backbone_id: str, top: str, options: RetrainOptions,
+              cancel: CancelToken) -> Iterator[Progress]:
+    """``test`` with the window features of the fine-tuned backbone ``backbone_id`` (top file ``top``)."""
+    from musicmap_desktop.model.backbone import MusicnnBackbone
+
+    from .finetune import hear_planned
+
+    make = lambda: MusicnnBackbone(options.backbone, options.settings.device, top=top)  # noqa: E731
+    return hear_planned(db, test, backbone_id, make, options.backbone_id, options.plan, cancel)
 
 
 def _last(job: Iterator[Progress]):
@@ -166,8 +219,11 @@ def _last(job: Iterator[Progress]):
 
 
 def save_model(models_dir: str, result, data: Dataset, split: Split, options: RetrainOptions,
-               table: dict, row: str) -> album_models.AlbumModelEntry:
-    """Weights first, under their content id, then the record that puts them in use."""
+               table: dict, row: str, top: str | None = None) -> album_models.AlbumModelEntry:
+    """Weights first, under their content id, then the record that puts them in use.
+
+    ``top``: the fine-tuned backbone top the model reads features from; it moves next to
+    the weights and its backbone id goes into the record."""
     from musicmap_desktop.model import album
 
     os.makedirs(models_dir, exist_ok=True)
@@ -189,4 +245,15 @@ def save_model(models_dir: str, result, data: Dataset, split: Split, options: Re
         # "auto" uses a retrained model only when it did better than no training at all.
         "beats_meanmax": beats_meanmax(table, row),
     }
+    if top is not None:
+        info.update(_place_top(top, weights, options))
     return album_models.write_record(weights, info)
+
+
+def _place_top(top: str, weights: str, options: RetrainOptions) -> dict:
+    from musicmap_desktop.model.finetuned import finetuned_id
+
+    final = weights.removesuffix(".safetensors") + ".backbone.safetensors"
+    os.replace(top, final)
+    return {"backbone_id": finetuned_id(options.backbone, final), "base_backbone": options.backbone,
+            "backbone_top": os.path.basename(final), "finetune": dataclasses.asdict(options.finetune)}

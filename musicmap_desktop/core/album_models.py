@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ..model.registry import base_id
 from .embed import meanmax_model_id
 
 BUNDLED_STEM = "album_bundled"
@@ -39,6 +40,23 @@ class AlbumModelEntry:
     @property
     def backbone_id(self) -> str | None:
         return self.info.get("backbone_id")
+
+    @property
+    def backbone_top(self) -> str | None:
+        """The fine-tuned backbone top file this model reads features from (--finetune-backbone)."""
+        name = self.info.get("backbone_top")
+        return str(Path(self.path).with_name(name)) if name else None
+
+
+def windows_backbone_id(entry: AlbumModelEntry | None, backbone_id: str) -> str:
+    """The backbone whose window features ``entry`` reads: its fine-tuned one, else ``backbone_id``."""
+    return entry.backbone_id if entry is not None and entry.backbone_top else backbone_id
+
+
+def _fits(entry: AlbumModelEntry | None, backbone_id: str | None) -> bool:
+    """Trained on features of this backbone (or of a top fine-tuned from it)."""
+    return entry is not None and (backbone_id is None or entry.backbone_id is None
+                                  or base_id(entry.backbone_id) == base_id(backbone_id))
 
 
 def vector_model_id(entry: AlbumModelEntry | None, backbone_id: str, plan: str) -> str:
@@ -82,16 +100,14 @@ def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -
     on unseen albums, else mean‖max (None).
     """
     retrained = [e for e in retrained_models(models_dir)
-                 if (backbone_id is None or e.backbone_id in (None, backbone_id))
-                 and e.info.get("beats_meanmax", True)]
+                 if _fits(e, backbone_id) and e.info.get("beats_meanmax", True)]
     bundled = bundled_model()
     if choice == MEANMAX:
         return None
     if choice == AUTO:
         if retrained:
             return retrained[0]
-        fits = bundled is not None and (backbone_id is None or bundled.backbone_id in (None, backbone_id))
-        return bundled if fits and bundled.info.get("default") else None
+        return bundled if _fits(bundled, backbone_id) and bundled.info.get("default") else None
     if choice == BUNDLED:
         if bundled is None:
             raise ValueError("this installation has no bundled album model")

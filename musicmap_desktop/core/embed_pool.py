@@ -12,6 +12,7 @@ track order, with at most ``2 × workers`` tasks in flight (bounded memory).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -41,7 +42,7 @@ def _embed_task(path: str, frames: list[int]):
     return _worker_backbone.embed_segments(decode_task(path, frames))
 
 
-def _init_worker(backbone_name: str | None = None) -> None:
+def _init_worker(backbone_name: str | None = None, top: str | None = None) -> None:
     # Ctrl-C goes to the whole process group; the parent decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
@@ -52,12 +53,12 @@ def _init_worker(backbone_name: str | None = None) -> None:
         global _worker_backbone
         from ..model import ort_backbone
 
-        if ort_backbone.available():
+        if top is None and ort_backbone.available():  # the ONNX graph has the stock top only
             _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1)
         else:
             from ..model.backbone import MusicnnBackbone
 
-            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1)
+            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top)
 
 
 def _die_with_parent() -> None:
@@ -129,11 +130,12 @@ def _result(track, frames, last, future) -> tuple:
 class InWorkers:
     """Decode and infer in ``workers`` single-threaded CPU processes."""
 
-    def __init__(self, backbone_name: str, workers: int = 2) -> None:
-        from ..model import registry
+    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None) -> None:
+        from ..model import finetuned, registry
 
-        self.backbone_id = registry.model_id(backbone_name)
-        self.pool = _Pool(workers, (backbone_name,))
+        self.backbone_id = registry.model_id(backbone_name) if top is None else finetuned.finetuned_id(
+            backbone_name, top)
+        self.pool = _Pool(workers, (backbone_name, top))
 
     def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
         return self.pool.ordered(tasks, _embed_task, cancel)
@@ -175,11 +177,27 @@ class InProcess:
                 yield track, frames, e, last
 
 
-def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None):
+@contextlib.contextmanager
+def decoding(workers: int):
+    """For training, which runs its own model: ``decode(tasks, cancel)`` yields (track, frames,
+    segments | DecodeError, last) in order, decoded by ``workers`` processes ahead (0: here)."""
+    if workers <= 0:
+        yield InProcess._inline
+        return
+    pool = _Pool(workers)
+    try:
+        yield lambda tasks, cancel: pool.ordered(tasks, decode_task, cancel)
+    finally:
+        pool.close()
+
+
+def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None):
     """CPU: ``workers`` (default one per core) single-threaded processes that decode and
-    infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes."""
+    infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes.
+    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone."""
     from ..model.backbone import MusicnnBackbone, resolve_device
 
+    top = model.backbone_top if model is not None else None
     if resolve_device(device).type == "cpu":
-        return InWorkers(backbone_name, workers or os.cpu_count() or 1)
-    return InProcess(MusicnnBackbone(backbone_name, device), decode_workers=workers or 2)
+        return InWorkers(backbone_name, workers or os.cpu_count() or 1, top)
+    return InProcess(MusicnnBackbone(backbone_name, device, top=top), decode_workers=workers or 2)

@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from .album_models import AlbumModelEntry, vector_model_id
+from .album_models import AlbumModelEntry, vector_model_id, windows_backbone_id
 from .embed import EmbedSettings, Engine, embed_library
 from .jobs import CancelToken, Progress
 from .layouts_store import latest_layout
@@ -33,19 +33,22 @@ class RefreshPlan:
     vectors: AlbumModelEntry | None = None  # album model making the track vectors; None: mean‖max
 
 
-def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan, make_engine: Callable[[], Engine],
+def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan,
+                    make_engine: Callable[[AlbumModelEntry | None], Engine],
                     tag_names: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
+    """``make_engine(plan.vectors)``: the engine for that model's backbone (a fine-tuned one
+    re-analyses the audio; its windows are cached under its own backbone id)."""
     if plan.scan:
         yield from scan(plan.root, db, cancel)
     if cancel.cancelled:
         return
-    engine = make_engine() if plan.embed else None
+    engine = make_engine(plan.vectors) if plan.embed else None
     if engine is not None:
         backbone_id = engine.backbone_id
     else:
         from ..model import registry
 
-        backbone_id = registry.model_id(registry.DEFAULT_MODEL)
+        backbone_id = windows_backbone_id(plan.vectors, registry.model_id(registry.DEFAULT_MODEL))
     model_id = vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).

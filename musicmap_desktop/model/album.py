@@ -163,12 +163,16 @@ def pad_batch(tracks: Sequence[np.ndarray | torch.Tensor]) -> tuple[torch.Tensor
     return feats, mask
 
 
-def album_model_id(path: str | os.PathLike) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return "album-" + h.hexdigest()[:12]
+    return h.hexdigest()
+
+
+def album_model_id(path: str | os.PathLike) -> str:
+    return "album-" + file_sha256(path)[:12]
 
 
 def save(model: AlbumModel, path: str | os.PathLike, config: AlbumModelConfig,
@@ -186,21 +190,26 @@ def save(model: AlbumModel, path: str | os.PathLike, config: AlbumModelConfig,
     return album_model_id(path)
 
 
-def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumModel:
-    """Read a file written by save(); returns the model in eval mode. Never unpickles."""
-    path = Path(path)
+def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
+    """The JSON under ``key`` in a safetensors file's metadata; ValueError for pickles and foreign files."""
     with open(path, "rb") as f:  # FileNotFoundError stays what it is
         head = f.read(9)
     if head[:2] == b"PK" or head[:1] == b"\x80":
         raise ValueError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
     try:
         with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get(METADATA_KEY)
+            raw = (f.metadata() or {}).get(key)
     except SafetensorError as e:
         raise ValueError(f"{path} is not a valid safetensors file: {e}") from e
     if raw is None:
-        raise ValueError(f"{path} has no {METADATA_KEY!r} metadata; not an album model")
-    meta = json.loads(raw)
+        raise ValueError(f"{path} has no {key!r} metadata; not {what}")
+    return json.loads(raw)
+
+
+def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumModel:
+    """Read a file written by save(); returns the model in eval mode. Never unpickles."""
+    path = Path(path)
+    meta = safetensors_metadata(path, METADATA_KEY, "an album model")
     if meta.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
     try:

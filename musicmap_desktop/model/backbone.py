@@ -37,11 +37,17 @@ class MusicnnBackbone:
     """Turns 16 kHz segments of ``WINDOW_SEGMENT`` samples into 200-d features + 50 tags."""
 
     def __init__(self, name: str = registry.DEFAULT_MODEL, device: str = "auto",
-                 batch_size: int | None = None, threads: int | None = None) -> None:
+                 batch_size: int | None = None, threads: int | None = None, top: str | None = None) -> None:
+        """``top``: a fine-tuned top file (model/finetuned.py) replacing the stock one."""
         if threads:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
-        loaded = registry.build(name, self.device)
+        if top is None:
+            loaded = registry.build(name, self.device)
+        else:
+            from . import finetuned
+
+            loaded = finetuned.build(name, top, self.device)
         self.model = loaded.model
         self.backbone_id = loaded.model_id
         self.tags = loaded.tags

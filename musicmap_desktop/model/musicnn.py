@@ -112,7 +112,19 @@ class Musicnn(nn.Module):
         self.classifier = nn.Linear(backend_units, n_classes)
         self.eval()
 
-    def forward(self, x: torch.Tensor) -> MusicnnOutput:
+    def forward(self, x: torch.Tensor, tuned_top: nn.Module | None = None) -> MusicnnOutput:
+        """``tuned_top`` (a fine-tuned copy of the top) gives the penultimate features; the tags
+        stay those of the stock top, which is what the classifier was trained on."""
+        pooled = self.pooled(x)
+        penultimate = self.top(pooled)
+        logits = self.classifier(penultimate)
+        if tuned_top is not None:
+            penultimate = tuned_top(pooled)
+        max_pool, mean_pool = pooled[:, 0::2], pooled[:, 1::2]
+        return MusicnnOutput(logits, torch.sigmoid(logits), penultimate, mean_pool, max_pool)
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """Log-mel [B, T, mels] -> the pooled mid-end features [B, 1506], interleaved [max0, mean0, ...]."""
         if x.dim() == 2:
             x = x.unsqueeze(0)
         x = self.bn_input(x.unsqueeze(1))  # [B, 1, T, mels]
@@ -121,12 +133,16 @@ class Musicnn(nn.Module):
         r2 = self.midend[1](m1) + m1
         r3 = self.midend[2](r2) + r2
         feats = torch.cat([front, m1, r2, r3], 1)  # dense connection, [B, 753, T]
-        max_pool, mean_pool = feats.amax(2), feats.mean(2)
-        pooled = torch.stack([max_pool, mean_pool], 2).flatten(1)  # interleaved, [B, 1506]
+        return torch.stack([feats.amax(2), feats.mean(2)], 2).flatten(1)
+
+    def top(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Pooled [B, 1506] -> the 200-d penultimate features (the modules in TOP_MODULES)."""
         # Dropout layers of the original are identity at inference and omitted.
-        penultimate = self.bn_dense(F.relu(self.dense(self.bn_pool(pooled))))
-        logits = self.classifier(penultimate)
-        return MusicnnOutput(logits, torch.sigmoid(logits), penultimate, mean_pool, max_pool)
+        return self.bn_dense(F.relu(self.dense(self.bn_pool(pooled))))
+
+
+# The back-end top that --finetune-backbone trains; everything before it stays frozen.
+TOP_MODULES = ("bn_pool", "dense", "bn_dense")
 
 
 # TF variable scope (creation order in musicnn.models.build_musicnn) -> module path.

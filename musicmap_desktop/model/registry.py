@@ -76,6 +76,15 @@ def model_id(name: str = DEFAULT_MODEL) -> str:
     return f"{name}-{weights_sha256(name)[:12]}"
 
 
+# A backbone fine-tuned from a stock one (model/finetuned.py): "<stock id>+ft-<top hash>".
+FT_MARK = "+ft-"
+
+
+def base_id(backbone_id: str) -> str:
+    """The stock backbone id a (possibly fine-tuned) backbone id starts from."""
+    return backbone_id.split(FT_MARK, 1)[0]
+
+
 def load_meta(name: str = DEFAULT_MODEL) -> dict:
     return json.loads(_resource(spec(name).meta).read_text(encoding="utf-8"))
 
