@@ -271,3 +271,33 @@ def write_long_silent_wav(path, seconds, sr=8000):
     with open(path, "wb") as f:
         f.write(header + b"data" + struct.pack("<I", n))
         f.truncate(44 + n)
+
+
+def make_album_library(root, n_albums: int = 24, per_album: int = 6, seconds: float = 20.0) -> list[Path]:
+    """``root/Artist {a % 8}/Album {a}/NN.flac``: albums that differ audibly, tracks that vary within.
+
+    Album a plays style a (voice a % 6 transposed a // 6 fifths); track k is song
+    seed k. Recording conditions (tone, hiss, level) vary within every album, so
+    what identifies an album is the music itself, not the recording.
+    """
+    from scipy.signal import lfilter
+
+    sr, paths = 16000, []
+    for a in range(n_albums):
+        folder = Path(root) / f"Artist {a % 8}" / f"Album {a}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(per_album):
+            rng = np.random.default_rng([a, k])
+            y = synth(seconds, sr, a, seed=k)
+            pole = rng.uniform(0.0, 0.97)  # dull .. bright
+            lp = lfilter([1 - pole], [1, -pole], y)
+            y = lp / (np.abs(lp).max() + 1e-9) * 0.8
+            noise = lfilter([1], [1, -rng.uniform(0, 0.95)], rng.standard_normal(len(y)))
+            y = y + noise / np.abs(noise).max() * rng.uniform(0.0, 0.5)
+            y = y / np.abs(y).max() * rng.uniform(0.2, 0.9)
+            path = write_audio(folder / f"{k:02d}.flac", y, sr, "flac")
+            tag_file(path, "flac", {"title": f"Song {a}.{k}", "artist": f"Artist {a % 8}",
+                                    "album": f"Album {a}", "albumartist": f"Artist {a % 8}",
+                                    "genre": f"G{a % 6}", "tracknumber": str(k + 1)})
+            paths.append(path)
+    return paths

@@ -22,7 +22,7 @@ from musicmap_desktop.core.library import root_prefix
 
 LABEL_KINDS = ("album", "artist", "genre")
 _DISC = re.compile(r"\s*(?:[\(\[\{]\s*(?:disc|disk|cd)\s*\d+(?:\s*(?:of|/)\s*\d+)?\s*[\)\]\}]"
-                   r"|[-–—:,]?\s*(?:disc|disk|cd)\s*\d+)\s*$")
+                   r"|[-–—:,]?\s*\b(?:disc|disk|cd)\s*\d+)\s*$")  # \b: "ABCD 2" keeps its "CD"
 _DISC_FOLDER = re.compile(r"^(?:disc|disk|cd)\s*\d+$")
 
 
