@@ -1,7 +1,6 @@
 """`--retrain --finetune-backbone`: augmentations, the fine-tuned backbone's file and id, and the
-whole job on a small generated library (8 albums x 4 tracks x 12 s, a few steps only)."""
+whole job on the generated album library (conftest), a few steps only."""
 import contextlib
-import io
 import json
 import os
 from pathlib import Path
@@ -11,15 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from audio_factory import make_album_library
 from feature_factory import copy_db
-from musicmap_desktop.cli import main
 from musicmap_desktop.core import embeddings
 from musicmap_desktop.core.album_models import choose_model, retrained_models, vector_model_id
 from musicmap_desktop.core.db import open_db
 from musicmap_desktop.core.jobs import CancelToken
 from musicmap_desktop.model import finetuned, registry
 from musicmap_desktop.model.musicnn import TOP_MODULES
+from tests.trainer.conftest import _private_home, _quiet_main as _main  # (pytest --import-mode=importlib)
 from trainer import finetune
 
 STOCK = registry.model_id("msd_musicnn")
@@ -30,43 +28,23 @@ FAST = ["--epochs", "5", "--no-mfcc", "--finetune-backbone", "--finetune-epochs"
 
 @contextlib.contextmanager
 def _env(base: Path, **patches):
-    with pytest.MonkeyPatch.context() as mp:
-        for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-            mp.setenv(var, str(base / "home" / var.lower()))
-        mp.delenv("MUSICMAP_DESKTOP_DB", raising=False)
+    """A private home (module fixtures run before the per-test isolation) and these patches."""
+    with _private_home(base), pytest.MonkeyPatch.context() as mp:
         for target, value in patches.items():
             mp.setattr(target, value)
         yield
 
 
-def _main(args) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(args)
-    return code, out.getvalue()
-
-
 @pytest.fixture(scope="module")
-def small_library(tmp_path_factory):
-    base = tmp_path_factory.mktemp("ft_library")
-    root, db = base / "music", str(base / "cache.sqlite3")
-    with _env(base):
-        make_album_library(root, n_albums=8, per_album=4, seconds=12.0)
-        code, _ = _main(["scan", str(root), "--db", db, "--json"])
-    assert code == 0
-    return SimpleNamespace(root=str(root), db=db)
-
-
-@pytest.fixture(scope="module")
-def finetuned_run(small_library, tmp_path_factory):
+def finetuned_run(album_library, tmp_path_factory):
     """The whole `--retrain --finetune-backbone`, its model counted as better than mean‖max."""
     base = tmp_path_factory.mktemp("ft_run")
-    db = copy_db(small_library.db, base / "cache.sqlite3")
+    db = copy_db(album_library.db, base / "cache.sqlite3")
     models = str(base / "models")
     with _env(base, **{"trainer.retrain.beats_meanmax": lambda *a: True}):
-        code, out = _main(["--retrain", small_library.root, "--db", db, "--models-dir", models, "--json", *FAST])
+        code, out = _main(["--retrain", album_library.root, "--db", db, "--models-dir", models, "--json", *FAST])
     assert code == 0, out
-    return SimpleNamespace(root=small_library.root, db=db, models=models, report=json.loads(out), base=base)
+    return SimpleNamespace(root=album_library.root, db=db, models=models, report=json.loads(out), base=base)
 
 
 # ---- augmentation ---------------------------------------------------------------------------
@@ -135,14 +113,14 @@ def test_loading_a_top_refuses_pickles_and_other_weights(tmp_path):
 
 
 # ---- training ---------------------------------------------------------------------------------
-def test_finetune_trains_the_top_and_leaves_the_convs_alone(small_library, monkeypatch):
+def test_finetune_trains_the_top_and_leaves_the_convs_alone(album_library, monkeypatch, tmp_path):
     from trainer.retrain import RetrainOptions, prepare
     from trainer.train import TrainSettings, train_album_model
 
     built = []
     real_build = registry.build
     monkeypatch.setattr(registry, "build", lambda *a, **k: built.append(real_build(*a, **k)) or built[-1])
-    db = open_db(small_library.db)
+    db = open_db(copy_db(album_library.db, tmp_path / "cache.sqlite3"))
     options = RetrainOptions(root=None, backbone_id=STOCK, plan=PLAN, settings=TrainSettings(epochs=3))
     data, split = prepare(db, options)
     train, val = data.subset(split.train), data.subset(split.val)
@@ -173,13 +151,13 @@ def test_retrain_saves_a_finetuned_backbone_and_reanalyses_the_library(finetuned
     assert not [p for p in os.listdir(finetuned_run.models) if p.startswith("incoming-")]
     db = open_db(finetuned_run.db)
     fps = [r[0] for r in db.execute("SELECT fingerprint FROM tracks WHERE status = 'ok'")]
-    assert len(fps) == 32
+    assert len(fps) == 24 * 6
     for fp in fps:  # windows of the fine-tuned backbone at the planned starts, and vectors from them
         mine, stock = (embeddings.load_windows(db, fp, b, PLAN) for b in (entry.backbone_id, STOCK))
         assert np.array_equal(mine.starts, stock.starts) and not np.array_equal(mine.features, stock.features)
         np.testing.assert_allclose(mine.taggram, stock.taggram, atol=2e-3)  # tags from the stock top
     ids, vectors = embeddings.load_vectors(db, vector_model_id(entry, entry.backbone_id, PLAN))
-    assert len(ids) == 32 and vectors.shape[1] == 128
+    assert len(ids) == len(fps) and vectors.shape[1] == 128
 
 
 def test_evaluate_reads_the_cached_finetuned_windows(finetuned_run):
