@@ -11,7 +11,7 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
     """Everything the window needs, built here and passed in (no globals).
 
     ``model`` (--model) overrides the track-vector model chosen in the window last time."""
-    from .core.album_models import AUTO, VectorModels
+    from .core.album_models import AUTO, VectorModels, windows_backbone_id
     from .core.embeddings import track_windows
     from .gui.main_window import MainWindow
     from .gui.session import LibrarySession
@@ -29,7 +29,11 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
     choice = model or settings.value("model/choice", AUTO)
     session = LibrarySession(cache, make_engine, tuple(registry.load_meta(backbone)["tags"]),
                              VectorModels(models_dir(), backbone_id), choice)
-    details = lambda track_id: track_windows(cache.connect(), track_id, backbone_id, plan)  # noqa: E731
+
+    def details(track_id: int):
+        # A model with a fine-tuned backbone reads its own windows (same tags: the stock classifier).
+        return track_windows(cache.connect(), track_id, windows_backbone_id(session.vectors(), backbone_id), plan)
+
     return MainWindow(session, settings, default_music_dir(), details)
 
 

@@ -132,9 +132,16 @@ class MainWindow(QMainWindow):
         """Draw the map from another album model's vectors; the points move to their new places."""
         self.session.vector_choice = choice
         self.settings.setValue("model/choice", choice)
-        if self.folder:
+        if not self.folder:
+            return
+        plan = self.plan(scan=False)
+        if plan.vectors is not None and plan.vectors.backbone_top:
+            # A fine-tuned backbone hears the library again first (windows it has not made yet).
+            self._set_busy("Analysing the audio with the fine-tuned backbone…")
+            self.session.refresh(plan)
+        else:
             self._set_busy("Computing track vectors…")
-            self.session.load_map(self.plan())
+            self.session.load_map(plan)
 
     def _connect(self) -> None:
         s = self.session

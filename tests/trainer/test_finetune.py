@@ -194,3 +194,23 @@ def test_cancelled_finetune_saves_nothing(finetuned_run, tmp_path):
     assert "finetune" in phases
     assert sorted(os.listdir(models)) == before
     assert choose_model("auto", models, STOCK).id == previous
+
+
+def test_the_map_of_a_finetuned_model_reads_its_windows(finetuned_run, tmp_path):
+    from musicmap_desktop.core.mapdata import MapData
+    from musicmap_desktop.core.refresh import RefreshPlan, refresh_library
+
+    entry = retrained_models(finetuned_run.models)[0]
+    db = open_db(copy_db(finetuned_run.db, tmp_path / "cache.sqlite3"))
+    asked = []
+
+    def engine_for(model):  # the library is analysed already: an engine with nothing to do
+        asked.append(model)
+        return SimpleNamespace(backbone_id=model.backbone_id, run=lambda tasks, cancel: iter(()))
+
+    for embed in (True, False):  # a refresh, and the map from the cache alone
+        plan = RefreshPlan(finetuned_run.root, embed=embed, scan=False, vectors=entry)
+        maps = [p.result for p in refresh_library(db, plan, engine_for, (), CancelToken())
+                if isinstance(p.result, MapData)]
+        assert len(maps[-1]) == 24 * 6 and maps[-1].model_id == vector_model_id(entry, entry.backbone_id, PLAN)
+    assert asked == [entry]
