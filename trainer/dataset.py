@@ -32,8 +32,10 @@ def normalise(text: str | None) -> str:
 
 
 def album_title(album: str | None) -> str:
-    """Normalised title with any trailing disc marker removed."""
-    return _DISC.sub("", normalise(album)).strip()
+    """Normalised title with any trailing disc marker removed (an album called just
+    "CD 1" keeps its name)."""
+    title = normalise(album)
+    return _DISC.sub("", title).strip() or title
 
 
 def album_key(album: str | None, albumartist: str | None, path: str) -> str | None:

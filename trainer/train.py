@@ -79,7 +79,18 @@ def validation_score(model: AlbumModel, x: torch.Tensor, mask: torch.Tensor, lab
 def train_album_model(train: Dataset, val: Dataset, settings: TrainSettings,
                       cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Yield an EpochProgress per epoch; the last item's result is a TrainResult (none if cancelled)."""
-    cancel = cancel or CancelToken()
+    # One thread on the CPU: with anything else running, torch's spinning threads made
+    # epochs 10-50x slower (bench/retrain.py); on an idle machine two were only 1.3x faster.
+    previous = torch.get_num_threads()
+    if torch.device(settings.device).type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield from _train(train, val, settings, cancel or CancelToken())
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(train: Dataset, val: Dataset, settings: TrainSettings, cancel: CancelToken) -> Iterator[Progress]:
     started = time.monotonic()
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)

@@ -22,6 +22,7 @@ def test_disc_markers_case_space_and_width_fold_into_one_title(tagged):
     ("Discovery", "discovery"), ("Vol. 2", "vol. 2"), ("Blink-182", "blink-182"),
     ("Album (Disc 1) (Remastered)", "album (disc 1) (remastered)"),  # only a trailing marker goes
     ("大神 (Disc 2)", "大神"), ("🎵 Beats", "🎵 beats"),
+    ("CD 1", "cd 1"),  # nothing but a disc marker: it is the title, not an untagged album
 ])
 def test_titles_that_must_keep_their_text(tagged, title):
     assert album_title(tagged) == title
