@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/retrain.py [--albums 500] [--per-album 10] [--windows 20]
                                       [--epochs 100] [--aggregator attention] [--batch-size 16]
-                                      [--patience 15] [--threads N] [--quick]
+                                      [--patience 15] [--quick]
 
 Synthetic features shaped like the cache (float16 [20, 200] per track): each album a
 random centre, each track a large offset in a shared low-rank "recording" subspace,
@@ -85,11 +85,8 @@ def main() -> int:
     ap.add_argument("--aggregator", default="attention", choices=["attention", "gru", "meanmax"])
     ap.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
     ap.add_argument("--patience", type=int, default=TrainSettings.patience)
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's own choice)")
     ap.add_argument("--quick", action="store_true", help="100 albums, at most 10 epochs (a smoke test)")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.quick:
         args.albums, args.epochs = 100, min(args.epochs, 10)
     settings = dataclasses.replace(TrainSettings(), epochs=args.epochs, aggregator=args.aggregator,
@@ -98,7 +95,7 @@ def main() -> int:
     mib = sum(f.nbytes for f in data.features) / 2**20
     print(f"{len(data)} tracks x {args.windows} windows x 200 (float16, {mib:.0f} MiB) from {args.albums} albums, "
           f"made in {t_data:.1f} s; {os.cpu_count()} CPUs, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads); {settings}")
+          f"(training on 1 thread, the trainer's choice on the CPU); {settings}")
     base, _ = timed(lambda: meanmax_rows(data))
     rss_before = rss_mib()
     result, epochs, total, test = train(data, settings)
