@@ -14,7 +14,6 @@ frozen pooled features are computed once.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import time
@@ -36,7 +35,8 @@ from musicmap_desktop.model.finetuned import MusicnnTop
 from musicmap_desktop.model.melspec import log_mel
 
 from .dataset import Dataset
-from .train import EpochProgress, TrainResult, TrainSettings, inference_model, packed, validation_score
+from .train import (EpochProgress, TrainResult, TrainSettings, cpu_threads, inference_model, packed,
+                    validation_score)
 
 
 @dataclass(frozen=True)
@@ -112,20 +112,6 @@ def _pooled(base, segments: np.ndarray, dev, to_logmel: Callable = _logmel) -> t
         return torch.cat([base.pooled(x[i:i + step]) for i in range(0, len(x), step)])
 
 
-@contextlib.contextmanager
-def cpu_threads(dev: torch.device):
-    """One torch thread on a CPU: when anything else wants the cores, torch's spinning threads
-    collapse (measured here: 20 windows in 11 s on 2 threads under load, 0.7 s on one);
-    decoding runs in its own process meanwhile."""
-    before = torch.get_num_threads()
-    if torch.device(dev).type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _planned(db, data: Dataset, backbone_id: str, plan: str) -> Iterator[tuple]:
     """Decode tasks for the windows the scan planned (their starts are in the windows table)."""
     for row, (fp, path) in enumerate(zip(data.fingerprints, data.paths)):
@@ -154,7 +140,9 @@ def hear_planned(db, data: Dataset, backbone_id: str, make_backbone: Callable, s
     Rows that cannot be decoded are left out. The last item's result is that Dataset."""
     rows, feats, backbone = [], [], None
     progress = Progress("hear", 0, len(data))
-    with BatchedWrites(db, every_seconds=2.0) as batch, cpu_threads(torch.device("cpu")):
+    # Musicnn on one thread on the CPU (see cpu_threads: measured 20 windows in 11 s on two
+    # threads under load, 0.7 s on one); on a GPU only decoding uses the CPU here.
+    with BatchedWrites(db, every_seconds=2.0) as batch, cpu_threads("cpu"):
         for row, fp in enumerate(data.fingerprints):
             if cancel.cancelled:
                 return

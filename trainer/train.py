@@ -9,6 +9,7 @@ best epoch's weights are the result.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
@@ -79,13 +80,19 @@ def validation_score(model: AlbumModel, x: torch.Tensor, mask: torch.Tensor, lab
 def train_album_model(train: Dataset, val: Dataset, settings: TrainSettings,
                       cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Yield an EpochProgress per epoch; the last item's result is a TrainResult (none if cancelled)."""
-    # One thread on the CPU: with anything else running, torch's spinning threads made
-    # epochs 10-50x slower (bench/retrain.py); on an idle machine two were only 1.3x faster.
+    with cpu_threads(settings.device):
+        yield from _train(train, val, settings, cancel or CancelToken())
+
+
+@contextlib.contextmanager
+def cpu_threads(device):
+    """One torch thread on the CPU: with anything else running, torch's spinning threads made
+    epochs 10-50x slower (bench/retrain.py); on an idle machine two were only 1.3x faster."""
     previous = torch.get_num_threads()
-    if torch.device(settings.device).type == "cpu":
+    if torch.device(device).type == "cpu":
         torch.set_num_threads(1)
     try:
-        yield from _train(train, val, settings, cancel or CancelToken())
+        yield
     finally:
         torch.set_num_threads(previous)
 
