@@ -138,7 +138,7 @@ def cmd_train(args) -> int:
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
-        if args.retrain:
+        if getattr(args, "retrain", False):  # only the --retrain parser has it
             job = retrain(db, options, folder, cancel)
         else:
             chosen = album_models.choose_model(args.model, folder, options.backbone_id)
