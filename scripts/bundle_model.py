@@ -44,6 +44,8 @@ def main() -> int:
     src = Path(args.weights)
     record = json.loads(src.with_suffix(".json").read_text(encoding="utf-8"))
     others = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.also]
+    if record.get("backbone_top"):  # its vectors need its own Musicnn top, which is not bundled
+        p.error("a --finetune-backbone model cannot be bundled: the app reads stock window features")
     manifest = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
     dest = REPO / "weights" / f"{BUNDLED_STEM}.safetensors"
     shutil.copyfile(src, dest)
