@@ -212,7 +212,12 @@ def _open(path: str):
     try:
         return _AvSource(path)
     except (av.error.InvalidDataError, av.error.EOFError):  # the probe found nothing sound
-        raise DecodeError(path, "not a recognised audio file, or its header is damaged") from None
+        pass
+    # FFmpeg rejects the headers of some Ogg Vorbis files that libsndfile reads (three
+    # tracks of a Debian game soundtrack did this): ask libsndfile before giving up.
+    with contextlib.suppress(RuntimeError, ValueError):
+        return _SfSource(path)
+    raise DecodeError(path, "not a recognised audio file, or its header is damaged")
 
 
 @contextlib.contextmanager

@@ -181,6 +181,23 @@ def test_broken_inputs_raise_decode_error_with_reason(tmp_path, tracks, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # no log spam
 
 
+def test_ogg_that_ffmpeg_rejects_is_read_by_libsndfile(tmp_path, tracks, monkeypatch):
+    """Some real Ogg Vorbis files fail FFmpeg's header parsing but not libsndfile's."""
+    if "ogg" not in tracks:
+        pytest.skip("no Ogg encoder here")
+    expected = decode_all(tracks["ogg"])
+
+    def refuse(path):
+        raise audio.av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+
+    monkeypatch.setattr(audio, "_AvSource", refuse)
+    np.testing.assert_allclose(decode_all(tracks["ogg"]), expected, atol=1e-3)
+    junk = tmp_path / "junk.ogg"
+    junk.write_bytes(b"OggS" + bytes(range(256)) * 40)
+    with pytest.raises(DecodeError, match="header is damaged"):  # what neither reads still fails
+        decode_all(junk)
+
+
 def test_truncated_file_windows_in_the_intact_part_still_decode(tmp_path, tracks):
     cut = _truncated(tracks["flac"], tmp_path / "cut.flac")
     assert np.abs(decode_segments(cut, [2 * SR])).max() > 0.05
