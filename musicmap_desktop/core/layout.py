@@ -33,6 +33,19 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1.0)
 
 
+def centred_unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows minus their mean, scaled to length 1: what the map compares tracks by.
+
+    Musicnn features share a large common component (raw mean‖max cosines sit at
+    0.95-1.0); without it, similarities spread out and same-album P@5 on unseen
+    soundtrack albums rose in all four splits tried (+0.01 to +0.03). Fewer than three
+    rows have no meaningful mean to remove."""
+    x = np.asarray(x, np.float32)
+    if len(x) < 3:
+        return unit_rows(x)
+    return unit_rows(x - x.mean(axis=0, dtype=np.float64).astype(np.float32))
+
+
 def pca(x: np.ndarray, dims: int) -> np.ndarray:
     """Project onto the top ``dims`` principal axes (fewer if the data has fewer; zero-padded).
 

@@ -24,7 +24,7 @@ import sqlite_utils
 from . import embeddings, layouts_store
 from .clusters import choose_k, cluster, k_range, name_clusters
 from .jobs import CancelToken, Progress
-from .layout import MIN_TSNE, compute_layout, core_size, place_new_points, unit_rows
+from .layout import MIN_TSNE, centred_unit_rows, compute_layout, core_size, place_new_points, unit_rows
 from .mapdata import MapData, TrackView
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbo
     cancel = cancel or CancelToken()
     yield Progress("load")
     tracks, fps, vectors = load_tracks(db, model_id, root)
+    vectors = centred_unit_rows(vectors)  # similarity, layout and clusters all use these
     tag_probs = _tag_probs(db, tracks, fps, backbone_id, plan, tag_names)
     if cancel.cancelled:
         return

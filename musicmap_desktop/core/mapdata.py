@@ -26,7 +26,7 @@ class TrackView:
 class MapData:
     tracks: list[TrackView]  # row i of every array below is tracks[i]
     xy: np.ndarray  # float32 [n, 2] layout coordinates
-    vectors: np.ndarray  # float32 [n, d] L2-normalised track vectors (cosine = dot)
+    vectors: np.ndarray  # float32 [n, d] track vectors centred on the library mean, unit length (cosine = dot)
     cluster: np.ndarray  # int32 [n] cluster index per track
     cluster_names: list[str]  # name per cluster index, e.g. "rock · guitar · Wesnoth Project"
     tag_names: tuple[str, ...] = ()  # the backbone's 50 auto-tags
