@@ -122,3 +122,18 @@ def test_pca_orders_axes_by_variance_and_pads():
     var = out.var(0)
     assert (np.diff(var[:5]) <= 0).all()
     np.testing.assert_allclose(var[:5], x.var(0), rtol=0.3)
+
+
+def test_centred_unit_rows_removes_the_shared_direction():
+    from musicmap_desktop.core.layout import centred_unit_rows
+
+    rng = np.random.default_rng(0)
+    shared = rng.normal(size=64) * 10
+    x = (shared + rng.normal(size=(50, 64))).astype(np.float32)
+    raw = unit_rows(x) @ unit_rows(x).T
+    centred = centred_unit_rows(x)
+    np.testing.assert_allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)
+    off = ~np.eye(50, dtype=bool)
+    assert raw[off].min() > 0.9  # everything looks alike before
+    assert abs((centred @ centred.T)[off].mean()) < 0.1  # and unrelated after
+    np.testing.assert_allclose(centred_unit_rows(x[:2]), unit_rows(x[:2]))  # too few to centre
