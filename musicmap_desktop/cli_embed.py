@@ -35,10 +35,11 @@ def vectors_job(args, db, folder, cancel):
     from .core.track_vectors import vectorize
     from .model import registry
 
-    entry = chosen_vectors(args, registry.model_id(args.backbone))
+    stock_id = registry.model_id(args.backbone)
+    entry = chosen_vectors(args, stock_id)
     if entry is None:
         return iter(())
-    backbone_id = windows_backbone_id(entry, registry.model_id(args.backbone))
+    backbone_id = windows_backbone_id(entry, stock_id)
     return vectorize(db, folder, backbone_id, EmbedSettings(n_windows=args.windows).plan, entry, cancel)
 
 

@@ -102,6 +102,11 @@ def train_variants(data: Dataset, split: Split, options: RetrainOptions, cancel:
     yield Progress("done", len(trained), len(trained), result=trained)
 
 
+def _best(trained: dict) -> str:
+    """The row whose model scored best on the validation albums."""
+    return max(trained, key=lambda k: trained[k].best_metric)
+
+
 def _bundled_row(backbone_id: str) -> dict:
     entry = album_models.bundled_model()
     if entry is None or entry.backbone_id not in (None, backbone_id):
@@ -134,7 +139,7 @@ def retrain(db: sqlite_utils.Database, options: RetrainOptions, models_dir: str,
         if table is None:
             return
         # A fine-tune is what was asked for (and paid for): it is the model saved.
-        best_name = next(iter(datasets), None) or max(trained, key=lambda k: trained[k].best_metric)
+        best_name = next(iter(datasets), None) or _best(trained)
         entry = save_model(models_dir, trained[best_name], data, split, options, table, best_name,
                            top if datasets else None)
     finally:
@@ -153,7 +158,7 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
 
     from .finetune import finetune_album_model
 
-    warm = trained[max(trained, key=lambda k: trained[k].best_metric)]
+    warm = trained[_best(trained)]
     result = yield from _last(finetune_album_model(
         db, data.subset(split.train), data.subset(split.val), warm.model, options.backbone,
         options.backbone_id, options.plan, warm.settings, options.finetune, cancel))

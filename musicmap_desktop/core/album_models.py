@@ -99,23 +99,22 @@ def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -
     held-out albums, else the bundled model when its record says it beat mean‖max
     on unseen albums, else mean‖max (None).
     """
-    retrained = [e for e in retrained_models(models_dir)
-                 if _fits(e, backbone_id) and e.info.get("beats_meanmax", True)]
-    bundled = bundled_model()
     if choice == MEANMAX:
         return None
+    retrained, bundled = retrained_models(models_dir), bundled_model()  # each read once
     if choice == AUTO:
-        if retrained:
-            return retrained[0]
+        better = [e for e in retrained if _fits(e, backbone_id) and e.info.get("beats_meanmax", True)]
+        if better:
+            return better[0]
         return bundled if _fits(bundled, backbone_id) and bundled.info.get("default") else None
     if choice == BUNDLED:
         if bundled is None:
             raise ValueError("this installation has no bundled album model")
         return bundled
-    matches = [e for e in retrained_models(models_dir) + ([bundled] if bundled else [])
-               if e.id == choice or e.id.startswith(choice) or e.id.removeprefix("album-").startswith(choice)]
+    matches = [e for e in retrained + ([bundled] if bundled else [])
+               if e.id.startswith(choice) or e.id.removeprefix("album-").startswith(choice)]
     if len(matches) != 1:
-        known = ", ".join(e.id for e in retrained_models(models_dir)) or "none"
+        known = ", ".join(e.id for e in retrained) or "none"
         what = "is ambiguous" if matches else "matches no model"
         raise ValueError(f"--model {choice} {what} (retrained models: {known}; also: auto, bundled, meanmax)")
     return matches[0]
