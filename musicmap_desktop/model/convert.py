@@ -165,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for meta in convert(args.wheel, args.out):
-        print(f"{meta['name']}: {meta['n_parameters']} parameters, "
-              f"sha256 {meta['weights_sha256']}")
+        log.info("%s: %d parameters, sha256 %s", meta["name"], meta["n_parameters"], meta["weights_sha256"])
     return 0
 
 

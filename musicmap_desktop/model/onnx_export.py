@@ -9,11 +9,14 @@ onnxruntime, which reads the graph (protobuf, nothing unpickled).
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 import torch
 
 from . import registry
+
+log = logging.getLogger(__name__)
 
 
 class _Outputs(torch.nn.Module):
@@ -40,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("weights"))
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name in registry.MODELS:
-        print(export(name, args.out))
+        log.info("wrote %s", export(name, args.out))
     return 0
 
 
