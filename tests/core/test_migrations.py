@@ -25,11 +25,16 @@ def test_0001_creates_tracks(tmp_path):
     assert db.execute("SELECT path FROM tracks").fetchone()[0] == b"/m/\xff.mp3"
 
 
+def with_track(path, version):
+    """A database at schema ``version`` holding one track (path /a, fingerprint fp)."""
+    db = db_at(path, version)
+    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, fingerprint, status, added_at, updated_at)"
+               " VALUES (x'2f61', '/a', 1, 1, 'fp', 'ok', 0, 0)")
+    return db
+
+
 def test_0002_adds_libraries_and_keeps_tracks(tmp_path):
-    db = db_at(tmp_path / "c.db", 1)
-    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, status, added_at, updated_at)"
-               " VALUES (x'2f61', '/a', 1, 1, 'ok', 0, 0)")
-    db.conn.close()
+    with_track(tmp_path / "c.db", 1).conn.close()
     db = db_at(tmp_path / "c.db", 2)
     assert {"libraries", "folder_problems"} <= set(db.table_names())
     assert db.execute("SELECT display_path FROM tracks").fetchall() == [("/a",)]
@@ -62,10 +67,7 @@ def test_newer_database_is_refused(tmp_path):
 
 
 def test_0003_adds_embedding_tables_and_keeps_tracks(tmp_path):
-    db = db_at(tmp_path / "c.db", 2)
-    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, fingerprint, status, added_at, updated_at)"
-               " VALUES (x'2f61', '/a', 1, 1, 'fp', 'ok', 0, 0)")
-    db.conn.close()
+    with_track(tmp_path / "c.db", 2).conn.close()
     db = db_at(tmp_path / "c.db", 3)
     assert {"windows", "vectors"} <= set(db.table_names())
     assert db.execute("SELECT fingerprint FROM tracks").fetchall() == [("fp",)]
@@ -74,9 +76,7 @@ def test_0003_adds_embedding_tables_and_keeps_tracks(tmp_path):
 
 
 def test_0004_adds_layouts_and_keeps_vectors(tmp_path):
-    db = db_at(tmp_path / "c.db", 3)
-    db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, fingerprint, status, added_at, updated_at)"
-               " VALUES (x'2f61', '/a', 1, 1, 'fp', 'ok', 0, 0)")
+    db = with_track(tmp_path / "c.db", 3)
     db.execute("INSERT INTO vectors VALUES ('fp', 'm', x'0000803f', 0)")
     db.conn.close()
     db = db_at(tmp_path / "c.db", 4)
