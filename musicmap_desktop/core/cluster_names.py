@@ -67,8 +67,9 @@ def explain_clusters(labels: np.ndarray, tracks: list[TrackView], tag_probs: np.
     """One unique ClusterName per cluster id 0..max(labels), judged against all of ``tracks``.
 
     ``population`` is how the evidence names the reference ("the library", "the cluster").
-    The GUI calls this with the MapData's cluster, tracks, tag_probs and tag_names (it costs
-    a few ms at 100k) to fill the legend tooltips; names match ``name_clusters``.
+    The GUI calls this with the MapData's cluster, tracks, tag_probs and tag_names to fill
+    the legend tooltips (names match ``name_clusters``); ~1 s at 100k tracks, so off the GUI
+    thread, next to the map build.
     """
     labels = np.asarray(labels)
     k = int(labels.max()) + 1 if len(labels) else 0

@@ -15,11 +15,15 @@ from .mapdata import TrackView
 log = logging.getLogger(__name__)
 
 SILHOUETTE_SAMPLE = 3000  # silhouette is O(n²): score k on a seeded subsample
+# OpenMP threads spin-wait when the cores are busy (as layout.TSNE_THREADS): opening a cluster
+# of 4,000 tracks took 11.8 s on 2 threads of a loaded 2-core EPYC and 1.1 s on one.
+CLUSTER_THREADS = 1
 TRACKS_PER_CLUSTER = 40  # the default gives at least one cluster per this many tracks …
 K_FLOOR_MAX = 16  # … up to this many
 K_MAX = 24  # never more than the palette's colours
 SUB_K_MAX = 8  # an opened cluster splits into at most this many
 MIN_TO_OPEN = 6  # a cluster smaller than this does not split
+SUB_SAMPLE = 800  # an opened cluster's k is chosen on this many of its tracks (it must feel quick)
 
 
 def k_range(n: int) -> tuple[int, int]:
@@ -34,18 +38,27 @@ def k_range(n: int) -> tuple[int, int]:
     return k_min, k_max
 
 
-def choose_k(vectors: np.ndarray, k_min: int = 2, k_max: int | None = None, seed: int = 0) -> int:
-    """The k in [k_min, k_max] with the best silhouette on a subsample (ties: smaller k).
+def choose_k(vectors: np.ndarray, k_min: int = 2, k_max: int | None = None, seed: int = 0,
+             sample: int | None = None) -> int:
+    """The k in [k_min, k_max] with the best silhouette on a subsample of ``sample`` points
+    (default SILHOUETTE_SAMPLE; ties: smaller k).
 
     1 when there are fewer than 3 points or fewer than 2 distinct ones.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(CLUSTER_THREADS):
+        return _choose_k(unit_rows(vectors), k_min, k_max, seed, sample)
+
+
+def _choose_k(unit: np.ndarray, k_min: int, k_max: int | None, seed: int, sample: int | None) -> int:
     from sklearn.metrics import silhouette_score
 
-    unit = unit_rows(vectors)
     k_max = k_range(len(unit))[1] if k_max is None else k_max
-    if len(unit) > SILHOUETTE_SAMPLE:
+    sample = SILHOUETTE_SAMPLE if sample is None else sample
+    if len(unit) > sample:
         rng = np.random.default_rng(seed)
-        unit = unit[np.sort(rng.choice(len(unit), SILHOUETTE_SAMPLE, replace=False))]
+        unit = unit[np.sort(rng.choice(len(unit), sample, replace=False))]
     k_max = min(k_max, len(unit) - 1, _distinct(unit, k_max + 1))
     if k_max < max(2, k_min):
         return 1
@@ -66,12 +79,14 @@ def cluster(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
+    from threadpoolctl import threadpool_limits
+
     unit = unit_rows(vectors)
     k = max(1, min(k, len(unit)))
     if len(unit) == 0:
         return np.zeros(0, np.int32)
     n_init = 3 if len(unit) <= 20_000 else 1  # restarts matter on small sets; big ones are stable
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(CLUSTER_THREADS):
         warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
         raw = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(unit)
     return _by_size(raw)
@@ -111,15 +126,16 @@ def open_cluster(members, vectors: np.ndarray, tracks: list[TrackView], tag_prob
 
     ``vectors``, ``tracks`` and ``tag_probs`` are the whole map's (MapData fields). k defaults
     to the silhouette's choice in 2 … min(8, √(m/2)); fewer than MIN_TO_OPEN tracks stay one
-    sub-cluster. The GUI calls it off the GUI thread for a big cluster (it runs k-means a few
-    times: ~0.1 s for 4,000 tracks) and draws the sub-names as the next zoom level's labels.
+    sub-cluster. The GUI calls it off the GUI thread (it runs k-means up to eight times: about
+    a second for 4,000 tracks of 400-d on 2 cores) and draws the sub-names as the next zoom
+    level's labels (map_labels.subcluster_anchors).
     """
     members = np.asarray(members, np.int64)
     sub_vec = np.asarray(vectors)[members]
     if k is None:
         m = len(members)
         top = int(min(SUB_K_MAX, max(2, round(math.sqrt(m / 2)))))
-        k = 1 if m < MIN_TO_OPEN else choose_k(sub_vec, 2, top, seed)
+        k = 1 if m < MIN_TO_OPEN else choose_k(sub_vec, 2, top, seed, sample=SUB_SAMPLE)
     labels = cluster(sub_vec, k, seed)
     sub_tracks = [tracks[i] for i in members]
     sub_probs = None if tag_probs is None else np.asarray(tag_probs)[members]
