@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: ffmpeg (test audio, decoding), the libraries Qt's widgets and
 # QtMultimedia load at run time, xvfb for screenshots of the real window, and the
-# freedesktop validators the tests run on resources/ (desktop-file-utils, appstream).
+# freedesktop validators the tests run on resources/ (desktop-file-utils, appstream), and for
+# the MPRIS tests a private session bus (dbus: dbus-daemon, dbus-send, dbus-monitor) and playerctl.
 apt_packages=(ffmpeg libpulse0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1
   libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 xvfb
-  desktop-file-utils appstream)
+  desktop-file-utils appstream dbus playerctl)
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
 
 if command -v dpkg-query >/dev/null; then

@@ -1,12 +1,67 @@
-"""Playlists from the map: M3U export and selecting points by rectangle or lasso."""
+"""Playlists from the map: "more like these" with diversity limits, M3U export, and
+selecting points by rectangle or lasso. (Paths through several tracks: similarity.path_through;
+the play queue: play_queue.PlayQueue.)"""
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
+from typing import Iterable
 
 import numpy as np
 
 from .mapdata import TrackView
+from .similarity import rank_like
+from .tags import UNKNOWN_ARTIST
+
+
+def artist_key(t: TrackView) -> str:
+    """Who a diversity limit counts: the album artist, else the artist ("" when unknown:
+    unknown artists are not one artist)."""
+    name = (t.albumartist or t.artist or "").strip()
+    return "" if name == UNKNOWN_ARTIST else name.casefold()
+
+
+def album_key(t: TrackView) -> tuple[str, str]:
+    """One album: its title and album artist ("" titles are no album)."""
+    return ((t.album or "").strip().casefold(), artist_key(t))
+
+
+def diversify(ranked: Iterable[int], tracks: list[TrackView], n: int, per_artist: int | None = None,
+              per_album: int | None = None, exclude: Iterable[int] = ()) -> list[int]:
+    """The first ``n`` of ``ranked`` (rows, best first) keeping at most ``per_artist`` tracks
+    of one artist and ``per_album`` of one album (None: no limit), none of ``exclude``."""
+    skip = set(exclude)
+    artists: Counter = Counter()
+    albums: Counter = Counter()
+    out: list[int] = []
+    for i in ranked:
+        if len(out) >= n:
+            break
+        i = int(i)
+        if i in skip:
+            continue
+        artist, album = artist_key(tracks[i]), album_key(tracks[i])
+        if per_artist is not None and artist and artists[artist] >= per_artist:
+            continue
+        if per_album is not None and album[0] and albums[album] >= per_album:
+            continue
+        skip.add(i)
+        artists[artist] += 1
+        albums[album] += 1
+        out.append(i)
+    return out
+
+
+def more_like_these(vectors: np.ndarray, tracks: list[TrackView], seeds, n: int = 25,
+                    per_artist: int | None = None, per_album: int | None = None,
+                    exclude: Iterable[int] = ()) -> list[int]:
+    """``n`` tracks like the seed set (a lasso selection, several clicked tracks), never a
+    seed, within the diversity limits; ranked by similarity.rank_like (each seed's nearest in
+    turn). ``vectors``: MapData.vectors. The GUI queues the result after (or instead of) the
+    seeds and can export it with write_m3u."""
+    rows, _ = rank_like(vectors, seeds, exclude)
+    return diversify(rows, tracks, n, per_artist, per_album)
 
 
 def m3u_text(tracks: list[TrackView]) -> str:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from musicmap_desktop.core.clusters import choose_k, cluster, k_range, name_clusters
+from musicmap_desktop.core.clusters import choose_k, cluster, k_range, name_clusters, open_cluster
 from musicmap_desktop.core.layout import unit_rows
 from musicmap_desktop.core.mapdata import TrackView
 
@@ -57,8 +57,21 @@ def test_small_and_degenerate_inputs():
 def test_k_range_grows_with_the_library():
     assert k_range(10) == (2, 2)
     lo, hi = k_range(100_000)
-    assert 2 <= lo < hi <= 20
+    assert 2 <= lo < hi <= 24
     assert k_range(1000)[1] > k_range(100)[1]
+    assert k_range(36) == (2, 4)  # three albums of twelve still come out as three (test_map_build)
+
+
+def test_a_300_track_20_album_library_gets_8_to_25_clusters():
+    # 20 "albums" whose centres are close (one even cloud, like game soundtracks): the
+    # silhouette alone picked 3 on such a library; the default must stay explorable.
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(20, 32)) * 0.35 + rng.normal(size=32)
+    x = unit_rows(centres[np.repeat(np.arange(20), 15)] + rng.normal(size=(300, 32)) * 0.3)
+    k = choose_k(x, *k_range(300))
+    assert 8 <= k <= 25
+    assert len(np.unique(cluster(x, k))) == k
+    assert len(np.unique(cluster(x, 5))) == 5  # an explicit k still rules
 
 
 def track(i, artist, genres, album="", albumartist=""):
@@ -99,10 +112,28 @@ def test_equal_names_are_made_unique():
     tag_probs = np.vstack([probs(3, ["guitar", "jazz"]), probs(3, ["guitar", "saxophone"]),
                            probs(3, ["guitar", "jazz"])])
     names = name_clusters(labels, tracks, tag_probs, TAGS)
-    assert len(set(names)) == 3 and all(n.startswith("Rock") and "Same" in n for n in names)
+    assert len(set(names)) == 3 and all(n.startswith("Rock") for n in names)
+    # one artist and "guitar" everywhere tell the clusters apart from nothing: not in the names
+    assert not any("Same" in n or "guitar" in n for n in names)
 
 
 def test_one_track_and_one_cluster():
     names = name_clusters(np.array([0]), [track(0, "Solo", ["Folk"])], probs(1, ["guitar"]), TAGS)
-    assert names == ["Folk · rock · Solo"]
+    assert names == ["Folk"]  # one cluster is the library: no tag or artist is distinctive
     assert name_clusters(np.zeros(0, np.int32), [], None, TAGS) == []
+
+
+def test_open_cluster_splits_a_cluster_into_named_sub_clusters():
+    # one map cluster made of three albums by one artist: opened, it splits by album
+    x, truth = blobs([10, 10, 10, 30], spread=0.05, seed=2)
+    tracks = [track(i, "Composer", [], album=f"Album {truth[i]}") for i in range(len(x))]
+    members = np.flatnonzero(truth < 3)
+    sub = open_cluster(members, x, tracks, None, TAGS)
+    assert sub.members.tolist() == members.tolist() and sub.labels.dtype == np.int32
+    assert adjusted_rand_score(truth[members], sub.labels) == pytest.approx(1.0)
+    assert sorted(n.name for n in sub.names) == ["Album 0", "Album 1", "Album 2"]  # not "Composer" thrice
+    assert all(n.why == (f"album {n.name}: 10 of 10 tracks here, 33% of the cluster",) for n in sub.names)
+    two = open_cluster(members, x, tracks, None, TAGS, k=2)
+    assert len(np.unique(two.labels)) == 2
+    tiny = open_cluster(members[:4], x, tracks, None, TAGS)
+    assert tiny.labels.tolist() == [0, 0, 0, 0] and len(tiny.names) == 1

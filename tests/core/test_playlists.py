@@ -82,3 +82,32 @@ def test_lasso_matches_a_circle_on_many_points():
     got = set(select_in_polygon(xy, poly).tolist())
     r = np.hypot(xy[:, 0] - 0.1, xy[:, 1])
     assert set(np.flatnonzero(r < 0.495).tolist()) <= got <= set(np.flatnonzero(r < 0.5).tolist())
+
+
+def test_more_like_these_respects_the_diversity_limits_and_never_repeats_a_seed(tmp_path):
+    from musicmap_desktop.core.layout import unit_rows
+
+    rng = np.random.default_rng(0)
+    x = unit_rows(rng.normal(size=(120, 16)))
+    tracks = [TrackView(id=100 + i, path=f"/m/{i}.ogg", title=f"t{i}", artist=f"Artist {i % 6}",
+                        album=f"Album {i % 12}", albumartist="", duration=60) for i in range(120)]
+    tracks[7].artist = "Unknown artist"  # unknown artists are not one artist
+    seeds = [0, 1, 2]
+    got = playlists.more_like_these(x, tracks, seeds, n=10, per_artist=2, per_album=1)
+    assert len(got) == 10 and len(set(got)) == 10 and not set(got) & set(seeds)
+    artists = [playlists.artist_key(tracks[i]) for i in got if playlists.artist_key(tracks[i])]
+    albums = [playlists.album_key(tracks[i]) for i in got]
+    assert max(artists.count(a) for a in artists) <= 2 and len(albums) == len(set(albums))
+    free = playlists.more_like_these(x, tracks, seeds, n=10)
+    assert free[:3] == [int(r) for r in playlists.rank_like(x, seeds)[0][:3]]
+    capped = playlists.more_like_these(x, tracks, seeds, n=50, per_artist=1)
+    assert len(capped) == 7  # six artists one each, and the unknown one (no limit), then nothing
+    write_m3u(str(tmp_path / "like.m3u8"), [tracks[i] for i in got])
+    assert (tmp_path / "like.m3u8").read_text().count("#EXTINF") == 10
+
+
+def test_diversify_limits_and_exclusions():
+    tracks = [tv(f"/m/{i}.mp3", f"t{i}", "Same", 1) for i in range(5)]
+    assert playlists.diversify(range(5), tracks, 3) == [0, 1, 2]
+    assert playlists.diversify(range(5), tracks, 3, per_artist=1) == [0]
+    assert playlists.diversify([4, 4, 3, 2], tracks, 3, exclude=[3]) == [4, 2]

@@ -90,3 +90,58 @@ def test_knn_graph_has_k_edges_per_point_and_keeps_duplicates():
     g = knn_graph(unit_rows(x), 2)
     assert g.shape == (7, 7) and (np.diff(g.indptr) == 2).all()
     assert (g.data > 0).all()  # a zero-distance duplicate is still an edge
+
+
+def test_true_neighbours_are_exact_best_first_and_never_the_track():
+    rng = np.random.default_rng(4)
+    x = unit_rows(rng.normal(size=(500, 24)))
+    idx, cos = similarity.true_neighbours(x, 7, k=12)
+    brute = [j for j in np.argsort(-(x @ x[7]), kind="stable") if j != 7][:12]
+    assert idx.tolist() == brute and idx.dtype == np.int64
+    np.testing.assert_allclose(cos, x[brute] @ x[7], rtol=1e-5)
+    assert (np.diff(cos) <= 0).all()
+    assert len(similarity.true_neighbours(x[:1], 0)[0]) == 0
+    assert len(similarity.true_neighbours(x[:3], 0, k=10)[0]) == 2
+
+
+def test_path_through_several_points_visits_them_in_order_without_repeats():
+    x, angles = circle()
+    at = [int(np.argmin(np.abs(angles - a))) for a in (0.0, 2.0, 4.0, 5.5)]
+    path = similarity.path_through(x, at)
+    assert len(path) == len(set(path))
+    assert path[0] == at[0] and path[-1] == at[-1]
+    positions = [path.index(p) for p in at]
+    assert positions == sorted(positions)
+    for i in range(3):
+        leg = path[positions[i]:positions[i + 1] + 1]
+        assert check_path(x, leg, leg[0], leg[-1]) < 0.1
+    assert len(path) >= 80  # ~5.5 rad of a 240-point circle, walked in small steps
+    crossed = int(np.argmin(np.abs(angles - 1.0)))  # already on the A→B leg: skipped, not revisited
+    assert similarity.path_through(x, at[:2] + [crossed]) == similarity.path_between(x, at[0], at[1])
+    assert similarity.path_through(x, [at[0], at[0], at[1]]) == similarity.path_between(x, at[0], at[1])
+    assert similarity.path_through(x, [at[2]]) == [at[2]] and similarity.path_through(x, []) == []
+
+
+def test_path_between_keeps_out_of_excluded_tracks():
+    x, angles = circle()
+    a, b = int(np.argmin(angles)), int(np.argmin(np.abs(angles - 1.0)))
+    plain = similarity.path_between(x, a, b)
+    avoid = plain[len(plain) // 2]
+    detour = similarity.path_between(x, a, b, exclude=[avoid, a])
+    assert avoid not in detour and detour[0] == a and detour[-1] == b
+
+
+def test_rank_like_takes_each_seeds_nearest_in_turn_never_a_seed():
+    rng = np.random.default_rng(5)
+    centres = unit_rows(rng.normal(size=(2, 16)))
+    # seed 0 sits in a dense blob, seed 1 among few tracks: the plain max would give seed 0 every place
+    x = unit_rows(np.vstack([centres[0] + rng.normal(size=(200, 16)) * 0.05,
+                             centres[1] + rng.normal(size=(10, 16)) * 0.3]))
+    seeds = [0, 200]
+    rows, scores = similarity.rank_like(x, seeds)
+    assert set(rows.tolist()) == set(range(210)) - set(seeds) and len(rows) == 208
+    owner = np.argmax(x[rows] @ x[seeds].T, axis=1)
+    assert owner[:10].tolist() == [0, 1] * 5 or owner[:10].tolist() == [1, 0] * 5  # alternating
+    np.testing.assert_allclose(scores, (x[rows] @ x[seeds].T).max(1), rtol=1e-5)
+    assert 5 not in similarity.rank_like(x, seeds, exclude=[5])[0]
+    assert len(similarity.rank_like(x, [])[0]) == 0
