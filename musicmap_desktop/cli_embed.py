@@ -47,7 +47,7 @@ def _duration(path: str) -> float:
     """From the header, as the library scan does; a full decode only when the header has none."""
     from .core.audio import decode_all
     from .core.tags import NotAudioError, read_info
-    from .core.windows import SR
+    from .model.configuration import SR
 
     try:
         with open(path, "rb") as f:
@@ -79,7 +79,7 @@ def cmd_tags(args) -> int:
 
 def render_timeline(frames, taggram, tag_names, top: int) -> str:
     from .core.export import top_tags
-    from .core.windows import HOP, SR, WINDOW_FRAMES
+    from .model.configuration import HOP, SR, WINDOW_FRAMES
 
     overall = top_tags(taggram, tag_names, top)
     lines = ["Top tags: " + ", ".join(f"{t} {p:.2f}" for t, p in overall), "",

@@ -29,8 +29,9 @@ from musicmap_desktop.core.audio import DecodeError
 from musicmap_desktop.core.db import BatchedWrites
 from musicmap_desktop.core.embed_pool import decode_task, decoding
 from musicmap_desktop.core.jobs import CancelToken, Progress
-from musicmap_desktop.core.windows import HOP, SR, WINDOW_FRAMES, n_frames
+from musicmap_desktop.core.windows import n_frames
 from musicmap_desktop.model.album import AlbumModel
+from musicmap_desktop.model.configuration import HOP, SR, WINDOW_FRAMES
 from musicmap_desktop.model.finetuned import MusicnnTop
 from musicmap_desktop.model.melspec import log_mel
 

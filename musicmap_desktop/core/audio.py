@@ -19,7 +19,7 @@ import soundfile as sf
 import soxr
 from mutagen.mp3 import MP3, BitrateMode
 
-from .windows import SR, WINDOW_SEGMENT
+from ..model.configuration import SR, WINDOW_SEGMENT
 
 log = logging.getLogger(__name__)
 

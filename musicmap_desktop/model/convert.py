@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from .configuration import N_MELS
 from .musicnn import TF_LAYER_MAP, Musicnn
 from .tf_checkpoint import read_checkpoint
 
@@ -118,7 +119,7 @@ def convert_one(pkg: Path, name: str, out: Path) -> dict:
     ckpt = pkg / folder
     variables = read_checkpoint(str(ckpt) + "/")
     config = config_from_variables(variables)
-    config["n_mels"] = 96  # musicnn configuration.N_MELS; kernels are 0.4/0.7 of it
+    config["n_mels"] = N_MELS  # kernels are 0.4/0.7 of it
     model = Musicnn(**config)
     sd = to_state_dict(variables)
     model.load_state_dict(sd, strict=True)  # shapes and names checked here
