@@ -1,7 +1,7 @@
 """Composition point: builds the cache, the job session and settings, and opens the window."""
 from __future__ import annotations
 
-from .core.db import Cache, open_db
+from .core.store.db import Cache, open_db
 from .core.embed import EmbedSettings
 from .paths import default_music_dir, models_dir
 
@@ -12,13 +12,14 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
     ``model`` (--model) overrides the track-vector model chosen in the window last time."""
     from .core.album_models import AUTO, VectorModels, windows_backbone_id
-    from .core.embeddings import track_windows
+    from .core.store.windows import track_windows
     from .gui.main_window import MainWindow
+    from .core.store import ids
     from .gui.session import LibrarySession
     from .model import registry
 
     cache = Cache(db_path)
-    backbone_id = registry.model_id(backbone)
+    backbone_id = ids.backbone_id(backbone)
     plan = EmbedSettings().plan
 
     def make_engine(model=None):
@@ -39,10 +40,10 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
 def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:
     from .core.album_models import choose_model
+    from .core.store import ids
     from .gui.launch import run
-    from .model import registry
 
     open_db(db_path).close()  # raises CacheError (one line for the user) before any window
     if model:  # a wrong --model is a one-line error before any window opens
-        choose_model(model, models_dir(), registry.model_id("msd_musicnn"))
+        choose_model(model, models_dir(), ids.backbone_id("msd_musicnn"))
     return run(lambda settings: make_window(db_path, settings, model=model), folder)

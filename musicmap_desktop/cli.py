@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open_cache(args):
-    from .core.db import CacheError, open_db
+    from .core.store.db import CacheError, open_db
 
     try:
         return open_db(resolve_db_path(args.db))
@@ -218,7 +218,7 @@ def _drive(job, unit: str):
 
 
 def cmd_problems(args) -> int:
-    from .core.library import failed_tracks
+    from .core.store.libraries import failed_tracks
 
     problems = failed_tracks(_open_cache(args), args.folder)
     if args.json:
@@ -234,7 +234,7 @@ def cmd_problems(args) -> int:
 
 def cmd_gui(args) -> int:
     from .app import run_gui
-    from .core.db import CacheError
+    from .core.errors import CacheError
 
     try:
         return run_gui(args.folder, resolve_db_path(args.db), args.model)

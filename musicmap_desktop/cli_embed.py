@@ -14,9 +14,9 @@ from .progress_text import format_duration
 def embed_job(args, db, folder, cancel):
     """Window features of the backbone the chosen album model reads (a fine-tuned one re-analyses)."""
     from .core.embed_pool import build_engine
-    from .model import registry
+    from .core.store import ids
 
-    entry = chosen_vectors(args, registry.model_id(args.backbone))
+    entry = chosen_vectors(args, ids.backbone_id(args.backbone))
     engine = build_engine(args.backbone, args.device, args.workers, model=entry)
     return embed_library(db, folder, engine, EmbedSettings(n_windows=args.windows), cancel)
 
@@ -32,10 +32,10 @@ def chosen_vectors(args, backbone_id: str):
 def vectors_job(args, db, folder, cancel):
     """After embedding: the chosen album model's vectors (mean‖max ones come with the windows)."""
     from .core.album_models import windows_backbone_id
+    from .core.store import ids
     from .core.track_vectors import vectorize
-    from .model import registry
 
-    stock_id = registry.model_id(args.backbone)
+    stock_id = ids.backbone_id(args.backbone)
     entry = chosen_vectors(args, stock_id)
     if entry is None:
         return iter(())
@@ -101,13 +101,14 @@ def cmd_export(args) -> int:
     db = _open_cache(args)
     plan = EmbedSettings(n_windows=args.windows).plan
     from .cli import _drive
-    from .core.album_models import vector_model_id, windows_backbone_id
+    from .core.album_models import windows_backbone_id
     from .core.jobs import CancelToken
+    from .core.store import ids
 
     _drive(vectors_job(args, db, args.folder, CancelToken()), "tracks")  # a new model's vectors, if missing
-    entry = chosen_vectors(args, registry.model_id(args.backbone))
-    backbone_id = windows_backbone_id(entry, registry.model_id(args.backbone))
-    model_id = vector_model_id(entry, backbone_id, plan)
+    entry = chosen_vectors(args, ids.backbone_id(args.backbone))
+    backbone_id = windows_backbone_id(entry, ids.backbone_id(args.backbone))
+    model_id = ids.vector_model_id(entry, backbone_id, plan)
     records = track_records(db, args.folder, backbone_id, plan, model_id, registry.load_meta(args.backbone)["tags"])
     if args.format == "npz":
         if args.output:

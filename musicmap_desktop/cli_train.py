@@ -99,14 +99,14 @@ def _finetune_settings(args):
 
 def _options(args):
     from .core.embed import EmbedSettings
-    from .model import registry
+    from .core.store import ids
     from .model.backbone import resolve_device
     from trainer.retrain import RetrainOptions
     from trainer.train import TrainSettings
 
     settings = TrainSettings(epochs=args.epochs, seed=args.seed, device=str(resolve_device(args.device)),
                              labels=args.labels)
-    return RetrainOptions(root=_root(args), backbone_id=registry.model_id(args.backbone),
+    return RetrainOptions(root=_root(args), backbone_id=ids.backbone_id(args.backbone),
                           plan=EmbedSettings(n_windows=args.windows).plan, settings=settings,
                           aggregators=args.aggregator, min_tracks=args.min_tracks,
                           albums_file=args.albums_file, with_mfcc=not args.no_mfcc,

@@ -6,7 +6,7 @@ import time
 from typing import TextIO
 
 from .core.jobs import Progress
-from .core.library import display
+from .core.store.paths import display
 from .core.scan import ScanSummary
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
-import sqlite_utils
 
-from musicmap_desktop.core import embeddings
-from musicmap_desktop.core.db import BatchedWrites
 from musicmap_desktop.core.jobs import CancelToken, Progress
 from musicmap_desktop.core.layout import centred_unit_rows
+from musicmap_desktop.core.store import ids, vectors, windows
+from musicmap_desktop.core.store.db import BatchedWrites, Database
 from musicmap_desktop.core.track_vectors import embed_features
 from musicmap_desktop.model.aggregate import meanmax_vector
 
@@ -34,37 +33,32 @@ def beats_meanmax(table: dict, row: str) -> bool:
     return ours["album_p_at_k"] > base["album_p_at_k"] and ours["album_map"] > base["album_map"]
 
 
-def mfcc_model_id(plan: str) -> str:
-    return f"mfcc20:{plan}"
-
-
-def mfcc_vectors(db: sqlite_utils.Database, data: Dataset, backbone_id: str, plan: str,
+def mfcc_vectors(db: Database, data: Dataset, backbone_id: str, plan: str,
                  cancel: CancelToken) -> Iterator[Progress]:
     """Cached or computed MFCC vectors of every track; result: [n, 40] (None rows if undecodable)."""
     from musicmap_desktop.core.audio import DecodeError
 
     from .mfcc import mfcc_for_file
 
-    model_id = mfcc_model_id(plan)
+    model_id = ids.mfcc_model_id(plan)
     out: list[np.ndarray | None] = []
     progress = Progress("mfcc", 0, len(data))
     with BatchedWrites(db, every_seconds=2.0) as batch:
         for fp, path in zip(data.fingerprints, data.paths):
             if cancel.cancelled:
                 return
-            row = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?",
-                             [fp, model_id]).fetchone()
-            if row is not None:
-                out.append(np.frombuffer(row[0], "<f4"))
+            cached = vectors.load_vector(db, fp, model_id)
+            if cached is not None:
+                out.append(cached)
             else:
                 try:
-                    starts = embeddings.load_windows(db, fp, backbone_id, plan).starts
+                    starts = windows.load_windows(db, fp, backbone_id, plan).starts
                     out.append(mfcc_for_file(path, [int(s) for s in starts]))
                 except (DecodeError, OSError):
                     out.append(None)  # moved or broken since its scan: left out of this row
                     continue
                 batch.open()
-                embeddings.save_vector(db, fp, model_id, out[-1])
+                vectors.save_vector(db, fp, model_id, out[-1])
             progress.done += 1
             batch.tick()
             yield progress

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from musicmap_desktop.core import embeddings
 from musicmap_desktop.core.audio import DecodeError
-from musicmap_desktop.core.db import BatchedWrites
 from musicmap_desktop.core.embed_pool import decode_task, decoding
 from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.store import tracks, windows
+from musicmap_desktop.core.store.db import BatchedWrites
 from musicmap_desktop.core.windows import n_frames
 from musicmap_desktop.model.album import AlbumModel
 from musicmap_desktop.model.configuration import HOP, SR, WINDOW_FRAMES
@@ -116,7 +116,7 @@ def _pooled(base, segments: np.ndarray, dev, to_logmel: Callable = _logmel) -> t
 def _planned(db, data: Dataset, backbone_id: str, plan: str) -> Iterator[tuple]:
     """Decode tasks for the windows the scan planned (their starts are in the windows table)."""
     for row, (fp, path) in enumerate(zip(data.fingerprints, data.paths)):
-        w = embeddings.load_windows(db, fp, backbone_id, plan)
+        w = windows.load_windows(db, fp, backbone_id, plan)
         if w is not None:
             yield _Item(path, row), [int(s) for s in w.starts], True
 
@@ -147,10 +147,10 @@ def hear_planned(db, data: Dataset, backbone_id: str, make_backbone: Callable, s
         for row, fp in enumerate(data.fingerprints):
             if cancel.cancelled:
                 return
-            w = embeddings.load_windows(db, fp, backbone_id, plan)
+            w = windows.load_windows(db, fp, backbone_id, plan)
             if w is None:
                 backbone = backbone or make_backbone()
-                w = _hear(db, batch, backbone, fp, data.paths[row], stock_id, plan)
+                w = _hear(db, batch, backbone, backbone_id, fp, data.paths[row], stock_id, plan)
             if w is not None:
                 rows.append(row)
                 feats.append(w.features)
@@ -161,17 +161,17 @@ def hear_planned(db, data: Dataset, backbone_id: str, make_backbone: Callable, s
                    result=dataclasses.replace(data.subset(rows), features=feats))
 
 
-def _hear(db, batch, backbone, fp: str, path: str, stock_id: str, plan: str):
-    planned = embeddings.load_windows(db, fp, stock_id, plan)
+def _hear(db, batch, backbone, backbone_id: str, fp: str, path: str, stock_id: str, plan: str):
+    planned = windows.load_windows(db, fp, stock_id, plan)
     try:
         segments = decode_task(path, [int(s) for s in planned.starts])
     except DecodeError:
         return None  # moved or broken since its scan: left out
     feats, tags = backbone.embed_segments(segments)
-    w = embeddings.WindowFeatures(planned.starts, feats.astype(np.float16), tags.astype(np.float16))
+    w = windows.WindowFeatures(planned.starts, feats.astype(np.float16), tags.astype(np.float16))
     batch.open()
-    embeddings.save_windows(db, fp, backbone.backbone_id, plan, w)
-    embeddings.save_track_tags(db, fp, backbone.backbone_id, plan, w.taggram)
+    windows.save_windows(db, fp, backbone_id, plan, w)
+    windows.save_track_tags(db, fp, backbone_id, plan, w.taggram)
     return w
 
 
@@ -201,8 +201,8 @@ def warm_head(warm: AlbumModel, n_classes: int) -> AlbumModel:
 
 
 def _durations(db, data: Dataset) -> list[float]:
-    found = dict(db.execute("SELECT fingerprint, duration FROM tracks").fetchall())
-    return [float(found.get(fp) or 0.0) for fp in data.fingerprints]
+    found = tracks.durations(db)
+    return [found.get(fp, 0.0) for fp in data.fingerprints]
 
 
 def finetune_album_model(db, train: Dataset, val: Dataset, warm: AlbumModel, backbone: str, stock_id: str,

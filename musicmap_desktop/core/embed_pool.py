@@ -26,6 +26,7 @@ import numpy as np
 
 from .audio import DecodeError, decode_segments
 from .jobs import CancelToken
+from .store import ids
 from .windows import segment_starts
 
 log = logging.getLogger(__name__)
@@ -131,10 +132,7 @@ class InWorkers:
     """Decode and infer in ``workers`` single-threaded CPU processes."""
 
     def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None) -> None:
-        from ..model import finetuned, registry
-
-        self.backbone_id = registry.model_id(backbone_name) if top is None else finetuned.finetuned_id(
-            backbone_name, top)
+        self.backbone_id = ids.backbone_id(backbone_name, top)
         self.pool = _Pool(workers, (backbone_name, top))
 
     def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
@@ -145,11 +143,14 @@ class InWorkers:
 
 
 class InProcess:
-    """Decode in ``decode_workers`` processes (0: here), run ``backbone`` in this process."""
+    """Decode in ``decode_workers`` processes (0: here), run ``backbone`` in this process.
 
-    def __init__(self, backbone, decode_workers: int = 1) -> None:
+    ``backbone_id``: the windows' key; by default that of the bundled backbone it is (its
+    ``name`` and fine-tuned ``top``)."""
+
+    def __init__(self, backbone, decode_workers: int = 1, backbone_id: str | None = None) -> None:
         self.backbone = backbone
-        self.backbone_id = backbone.backbone_id
+        self.backbone_id = backbone_id or ids.backbone_id(backbone.name, backbone.top)
         self.pool = _Pool(decode_workers) if decode_workers > 0 else None
 
     def close(self) -> None:

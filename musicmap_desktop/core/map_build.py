@@ -19,13 +19,16 @@ import os
 from typing import Iterator
 
 import numpy as np
-import sqlite_utils
 
-from . import embeddings, layouts_store
 from .clusters import choose_k, cluster, k_range, name_clusters
 from .jobs import CancelToken, Progress
 from .layout import MIN_TSNE, centred_unit_rows, compute_layout, core_size, place_new_points, unit_rows
 from .mapdata import MapData, TrackView
+from .store import layouts
+from .store import tracks as track_store
+from .store import vectors as vector_store
+from .store.db import Database
+from .store.windows import mean_taggrams
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ REGROW = 2.0  # relayout a growing small map when it holds more than this × its
 TOP_TAGS = 5
 
 
-def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbone_id: str, plan: str,
+def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, plan: str,
               tag_names, cancel: CancelToken | None = None, k: int | None = None,
               fresh: bool = False, seed: int = 0, regrow: bool = False) -> Iterator[Progress]:
     """Yield progress; the last item's ``result`` is the MapData (nothing when cancelled)."""
@@ -46,7 +49,7 @@ def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbo
         return
     uniq, first, inverse = _distinct(fps)  # copies of one file share a vector and a spot
     uvec = vectors[first] if tracks else np.zeros((0, 1), np.float32)
-    known = None if fresh else layouts_store.load_layout(db, model_id, root, layouts_store.set_hash(uniq))
+    known = None if fresh else layouts.load_layout(db, model_id, root, layouts.set_hash(uniq))
     if known is not None:
         xy, method, core, base = _pick(known, known.xy, uniq), known.method, known.core_points, known
     else:
@@ -62,7 +65,7 @@ def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbo
             return
         labels, names = got
         names = names or name_clusters(labels[inverse], tracks, tag_probs, tag_names)
-        layouts_store.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
+        layouts.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
     data = MapData(tracks, xy[inverse], vectors, labels[inverse].astype(np.int32), list(names),
                    tuple(tag_names), tag_probs, model_id)
     yield Progress("done", len(tracks), len(tracks), result=data)
@@ -91,7 +94,7 @@ def _clusters(method, base, uniq, uvec, k, seed, cancel):
 def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False):
     """(xy, method, core points, layout it grew from) for the distinct fingerprints; None when cancelled."""
     n = len(uniq)
-    base = None if fresh else layouts_store.latest_layout(db, model_id, root)
+    base = None if fresh else layouts.latest_layout(db, model_id, root)
     init = None
     if base is not None:
         old, where = _overlap(base, uniq)
@@ -120,7 +123,7 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
 def _morph_start(db, model_id, root, uniq, uvec):
     """Start positions for the first map of new vectors (a retrained model): where the
     tracks were on the previous model's map, so the points move rather than reshuffle."""
-    previous = layouts_store.latest_layout_of_another_model(db, model_id, root)
+    previous = layouts.latest_layout_of_another_model(db, model_id, root)
     if previous is None:
         return None
     old, where = _overlap(previous, uniq)
@@ -135,19 +138,19 @@ def _morph_start(db, model_id, root, uniq, uvec):
     return xy
 
 
-def _overlap(base: layouts_store.StoredLayout, uniq: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _overlap(base: layouts.StoredLayout, uniq: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Indices into uniq of the fingerprints base placed, and their rows in base."""
     pos = {fp: i for i, fp in enumerate(base.fingerprints)}
     pairs = [(i, pos[fp]) for i, fp in enumerate(uniq) if fp in pos]
     return np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
 
 
-def _pick(base: layouts_store.StoredLayout, values: np.ndarray, uniq: list[str]) -> np.ndarray:
+def _pick(base: layouts.StoredLayout, values: np.ndarray, uniq: list[str]) -> np.ndarray:
     """Rows of a stored array for uniq (every fingerprint of uniq is in base)."""
     return values[_overlap(base, uniq)[1]]
 
 
-def _carry_labels(base: layouts_store.StoredLayout, uniq: list[str], uvec: np.ndarray) -> np.ndarray:
+def _carry_labels(base: layouts.StoredLayout, uniq: list[str], uvec: np.ndarray) -> np.ndarray:
     """Old tracks keep their cluster; new ones join the cluster with the nearest centroid."""
     old, where = _overlap(base, uniq)
     labels = np.full(len(uniq), -1, np.int32)
@@ -164,14 +167,13 @@ def _carry_labels(base: layouts_store.StoredLayout, uniq: list[str], uvec: np.nd
     return labels
 
 
-def load_tracks(db: sqlite_utils.Database, model_id: str,
+def load_tracks(db: Database, model_id: str,
                 root: str | None) -> tuple[list[TrackView], list[str], np.ndarray]:
     """Every track under root with a vector of this model: views, fingerprints, vectors [n, d]."""
-    ids, vectors = embeddings.load_vectors(db, model_id, root)
+    ids, vectors = vector_store.load_vectors(db, model_id, root)
     wanted = set(ids)
     rows = {}
-    for r in db.execute("SELECT id, path, title, artist, album, albumartist, genres_json, year, duration,"
-                        " fingerprint FROM tracks WHERE status = 'ok'"):
+    for r in track_store.map_rows(db):
         if r[0] in wanted:
             rows[r[0]] = r
     tracks, fps = [], []
@@ -187,21 +189,6 @@ def load_tracks(db: sqlite_utils.Database, model_id: str,
             albumartist=r[5] or "", genres=genres, year=r[7], duration=r[8] or 0.0))
         fps.append(r[9])
     return tracks, fps, np.asarray(vectors, np.float32)
-
-
-def mean_taggrams(db: sqlite_utils.Database, fingerprints: list[str], backbone_id: str,
-                  plan: str) -> np.ndarray | None:
-    """float32 [n, tags]: each fingerprint's taggram averaged over its windows (NaN rows if none)."""
-    rows = db.execute("SELECT fingerprint, taggram FROM track_tags WHERE backbone_id = ? AND plan = ?",
-                      [backbone_id, plan]).fetchall()
-    if not rows:
-        return None
-    known = {fp: i for i, (fp, _) in enumerate(rows)}
-    means = np.frombuffer(b"".join(blob for _, blob in rows), "<f4").reshape(len(rows), -1)
-    pick = np.array([known.get(fp, -1) for fp in fingerprints], dtype=np.int64)
-    out = np.full((len(fingerprints), means.shape[1]), np.nan, np.float32)
-    out[pick >= 0] = means[pick[pick >= 0]]
-    return out
 
 
 def _set_top_tags(tracks: list[TrackView], tag_probs: np.ndarray | None, tag_names) -> None:

@@ -10,13 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-import sqlite_utils
-
-from .album_models import AlbumModelEntry, vector_model_id, windows_backbone_id
+from .album_models import AlbumModelEntry, windows_backbone_id
 from .embed import EmbedSettings, Engine, embed_library
 from .jobs import CancelToken, Progress
-from .layouts_store import latest_layout
 from .scan import scan
+from .store import ids
+from .store.db import Database
+from .store.layouts import latest_layout
 from .track_vectors import vectorize
 
 MAP_EVERY_SECONDS = 10.0
@@ -33,7 +33,7 @@ class RefreshPlan:
     vectors: AlbumModelEntry | None = None  # album model making the track vectors; None: mean‖max
 
 
-def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan,
+def refresh_library(db: Database, plan: RefreshPlan,
                     make_engine: Callable[[AlbumModelEntry | None], Engine],
                     tag_names: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
     """``make_engine(plan.vectors)``: the engine for that model's backbone (a fine-tuned one
@@ -48,8 +48,8 @@ def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan,
     else:
         from ..model import registry
 
-        backbone_id = windows_backbone_id(plan.vectors, registry.model_id(registry.DEFAULT_MODEL))
-    model_id = vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
+        backbone_id = windows_backbone_id(plan.vectors, ids.backbone_id(registry.DEFAULT_MODEL))
+    model_id = ids.vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).
     regrow = latest_layout(db, model_id, plan.root) is None

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QStackedWidget, QToolBar,
 )
 
-from ..core.library import display
+from ..core.store.paths import display
 from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
 from ..progress_text import format_duration, summary_text

@@ -11,7 +11,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
-from ..core.db import Cache
+from ..core.store.db import Cache
 from ..core.jobs import Progress
 from ..core.mapdata import MapData
 from ..core.refresh import RefreshPlan, refresh_library

@@ -1,8 +1,8 @@
 """Each migration is applied to a database at the previous schema that holds data."""
 import os
 
-from musicmap_desktop.core.db import applied_migrations, open_db, schema_version
-from musicmap_desktop.core.migrations import MIGRATIONS
+from musicmap_desktop.core.store.db import applied_migrations, open_db, schema_version
+from musicmap_desktop.core.store.migrations import MIGRATIONS
 
 
 def db_at(path, n):

@@ -15,7 +15,7 @@ from musicmap_desktop.app import make_window
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     """30+ tracks, mixed formats, 4 audibly different albums, scanned and embedded once."""
-    from musicmap_desktop.core.db import open_db
+    from musicmap_desktop.core.store.db import open_db
     from musicmap_desktop.core.embed import EmbedSettings, embed_library
     from musicmap_desktop.core.embed_pool import InProcess
     from musicmap_desktop.core.scan import scan
@@ -257,7 +257,8 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
 
     from musicmap_desktop.core import album_models
     from musicmap_desktop.core.mapdata import start_positions
-    from musicmap_desktop.model import album, registry
+    from musicmap_desktop.core.store import ids
+    from musicmap_desktop.model import album
     from musicmap_desktop.paths import models_dir
 
     open_and_wait(qtbot, window, tmp_path / "music")
@@ -266,10 +267,11 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     model = album.AlbumModel().eval()
     os.makedirs(models_dir(), exist_ok=True)
     tmp = os.path.join(models_dir(), "incoming.safetensors")
-    model_id = album.save(model, tmp, model.config)
+    album.save(model, tmp, model.config)
+    model_id = ids.album_model_id(tmp)
     path = os.path.join(models_dir(), f"{model_id}.safetensors")
     os.replace(tmp, path)
-    album_models.write_record(path, {"id": model_id, "backbone_id": registry.model_id("msd_musicnn")})
+    album_models.write_record(path, {"id": model_id, "backbone_id": ids.backbone_id("msd_musicnn")})
 
     frames = []
     show = window.map_view._show_positions

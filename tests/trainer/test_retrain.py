@@ -9,6 +9,7 @@ import pytest
 from feature_factory import BACKBONE, PLAN, copy_db
 from musicmap_desktop.cli import main
 from musicmap_desktop.core import album_models
+from musicmap_desktop.core.store import ids
 from musicmap_desktop.core.jobs import CancelToken
 from musicmap_desktop.model import album
 from trainer.retrain import RetrainOptions, retrain
@@ -22,7 +23,7 @@ FAST = ["--no-mfcc", "--epochs", "3"]
 
 
 def _vector_count(db, entry) -> int:
-    model_id = album_models.vector_model_id(entry, BACKBONE, PLAN)
+    model_id = ids.vector_model_id(entry, BACKBONE, PLAN)
     return db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0]
 
 
@@ -44,7 +45,7 @@ def test_retrained_model_beats_mean_max_on_held_out_albums(retrained):
 
 
 def test_retrained_model_is_in_use_with_its_vectors(retrained):
-    from musicmap_desktop.core.db import open_db
+    from musicmap_desktop.core.store.db import open_db
 
     entry = album_models.choose_model("auto", retrained.models, BACKBONE)
     assert entry is not None and entry.id == retrained.report["model"] and entry.kind == "retrained"

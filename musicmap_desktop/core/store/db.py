@@ -1,4 +1,4 @@
-"""Opening the SQLite cache: WAL, foreign keys, and the migration runner."""
+"""Opening the SQLite cache: WAL, foreign keys, transactions and the migration runner."""
 from __future__ import annotations
 
 import os
@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from ..errors import CacheError
 from .migrations import MIGRATIONS
 
-
-class CacheError(Exception):
-    """The cache database cannot be opened or written."""
+Database = sqlite_utils.Database  # what every store function takes; callers need not import sqlite_utils
 
 
 @dataclass(frozen=True)
