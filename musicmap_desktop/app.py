@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .core.store.db import Cache, open_db
 from .core.embed import EmbedSettings
-from .paths import default_music_dir, models_dir
+from .system.paths import default_music_dir, models_dir
 
 
 def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto",
@@ -39,11 +39,8 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
 
 def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:
-    from .core.album_models import choose_model
-    from .core.store import ids
+    """``model``: a --model choice the command line has checked."""
     from .gui.launch import run
 
     open_db(db_path).close()  # raises CacheError (one line for the user) before any window
-    if model:  # a wrong --model is a one-line error before any window opens
-        choose_model(model, models_dir(), ids.backbone_id("msd_musicnn"))
     return run(lambda settings: make_window(db_path, settings, model=model), folder)

@@ -58,3 +58,16 @@ def test_cache_ids_are_spelled_only_in_the_store():
     offenders = [f"{p.relative_to(ROOT)}: {m.group()}" for p in sources()
                  for m in ID_PIECES.finditer(p.read_text(encoding="utf-8"))]
     assert offenders == [], "id formats belong in musicmap_desktop/core/store/ids.py"
+
+
+def _private_imports(path: pathlib.Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [f"line {n.lineno}: from {n.module} import {a.name}" for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) for a in n.names
+            if a.name.startswith("_") and not a.name.startswith("__")]
+
+
+def test_no_module_imports_another_modules_private_names():
+    offenders = {str(p.relative_to(ROOT)): found for p in sources() if (found := _private_imports(p))}
+    offenders.update({str(p.relative_to(ROOT)): found for p in STORE.glob("*.py") if (found := _private_imports(p))})
+    assert offenders == {}

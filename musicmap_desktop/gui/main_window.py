@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 from ..core.store.paths import display
 from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
-from ..progress_text import format_duration, summary_text
+from ..core.text import format_duration, summary_text
 from .legend import Legend
 from .map_view import MapView
 from .playback import Playback

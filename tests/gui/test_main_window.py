@@ -259,7 +259,7 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     from musicmap_desktop.core.mapdata import start_positions
     from musicmap_desktop.core.store import ids
     from musicmap_desktop.model import album
-    from musicmap_desktop.paths import models_dir
+    from musicmap_desktop.system.paths import models_dir
 
     open_and_wait(qtbot, window, tmp_path / "music")
     before = window.data

@@ -14,7 +14,8 @@ MUST_SHIP = ["musicmap_desktop/weights/msd_musicnn.safetensors", "musicmap_deskt
              "musicmap_desktop/resources/io.github.musicmap.MusicmapDesktop.metainfo.xml",
              "musicmap_desktop/resources/icons/hicolor/512x512/apps/io.github.musicmap.MusicmapDesktop.png",
              "musicmap_desktop/resources/icons/hicolor/scalable/apps/io.github.musicmap.MusicmapDesktop.svg",
-             "trainer/__init__.py", "musicmap_desktop/cli.py"]
+             "trainer/__init__.py", "musicmap_desktop/cli/main.py", "musicmap_desktop/core/store/db.py",
+             "musicmap_desktop/system/paths.py"]
 
 
 def _run(cmd, **kw):

@@ -38,7 +38,7 @@ def _overlaps(folder: str, root: str) -> bool:
 
 def plan(db_path: str) -> tuple[list[str], list[str]]:
     """(existing paths to delete, folders kept because a library is in or around them)."""
-    from .core.store.libraries import library_roots  # the store (sqlite_utils) only when resetting
+    from ..core.store.libraries import library_roots  # the store (sqlite_utils) only when resetting
 
     roots = library_roots(db_path)
     delete, kept = [], []
