@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.jobs import CancelToken, Phase, Progress
 from musicmap_desktop.core.layout import centred_unit_rows
 from musicmap_desktop.core.store import ids, vectors, windows
 from musicmap_desktop.core.store.db import BatchedWrites, Database
@@ -42,7 +42,7 @@ def mfcc_vectors(db: Database, data: Dataset, backbone_id: str, plan: str,
 
     model_id = ids.mfcc_model_id(plan)
     out: list[np.ndarray | None] = []
-    progress = Progress("mfcc", 0, len(data))
+    progress = Progress(Phase.MFCC, 0, len(data))
     with BatchedWrites(db, every_seconds=2.0) as batch:
         for fp, path in zip(data.fingerprints, data.paths):
             if cancel.cancelled:
@@ -62,7 +62,7 @@ def mfcc_vectors(db: Database, data: Dataset, backbone_id: str, plan: str,
             progress.done += 1
             batch.tick()
             yield progress
-    yield Progress("done", progress.done, progress.total, result=out)
+    yield Progress(Phase.DONE, progress.done, progress.total, result=out)
 
 
 def score(vectors: np.ndarray, data: Dataset) -> dict:
@@ -96,11 +96,11 @@ def evaluation_table(db, test: Dataset, backbone_id: str, plan: str, models: dic
             return
         ok = [i for i, v in enumerate(mfcc) if v is not None]
         rows[MFCC_ROW] = score(standardize(np.stack([mfcc[i] for i in ok])), test.subset(ok))
-    yield Progress("score", len(rows), len(models) + 3)
+    yield Progress(Phase.SCORE, len(rows), len(models) + 3)
     rows[MEANMAX_ROW] = score(meanmax_rows(test), test)
     # The map compares tracks by vectors centred on the library's mean (core.layout).
     rows[CENTRED_ROW] = score(centred_unit_rows(meanmax_rows(test)), test)
     for name, model in models.items():
         data = datasets.get(name, test)
         rows[name] = score(model_rows(model, data), data)
-    yield Progress("done", len(rows), len(rows), result=rows)
+    yield Progress(Phase.DONE, len(rows), len(rows), result=rows)

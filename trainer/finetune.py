@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from musicmap_desktop.core.audio import DecodeError
 from musicmap_desktop.core.embed_pool import decode_task, decoding
-from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.jobs import CancelToken, EpochProgress, Phase, Progress
 from musicmap_desktop.core.store import tracks, windows
 from musicmap_desktop.core.store.db import BatchedWrites
 from musicmap_desktop.core.windows import n_frames
@@ -36,8 +36,7 @@ from musicmap_desktop.model.finetuned import MusicnnTop
 from musicmap_desktop.model.melspec import log_mel
 
 from .dataset import Dataset
-from .train import (EpochProgress, TrainResult, TrainSettings, cpu_threads, inference_model, packed,
-                    validation_score)
+from .train import TrainResult, TrainSettings, cpu_threads, inference_model, packed, validation_score
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def planned_pooled(db, data: Dataset, base, backbone_id: str, plan: str, dev, de
                    cancel: CancelToken) -> Iterator[Progress]:
     """Pooled features of each track's planned windows, no augmentation; returns ({row: [S, 1506]})."""
     out: dict[int, torch.Tensor] = {}
-    progress = Progress("hear", 0, len(data))
+    progress = Progress(Phase.HEAR, 0, len(data))
     for item, _, segments, _ in decode(_planned(db, data, backbone_id, plan), cancel):
         if not isinstance(segments, DecodeError):
             out[item.row] = _pooled(base, segments, dev)
@@ -140,7 +139,7 @@ def hear_planned(db, data: Dataset, backbone_id: str, make_backbone: Callable, s
 
     Rows that cannot be decoded are left out. The last item's result is that Dataset."""
     rows, feats, backbone = [], [], None
-    progress = Progress("hear", 0, len(data))
+    progress = Progress(Phase.HEAR, 0, len(data))
     # Musicnn on one thread on the CPU (see cpu_threads: measured 20 windows in 11 s on two
     # threads under load, 0.7 s on one); on a GPU only decoding uses the CPU here.
     with BatchedWrites(db, every_seconds=2.0) as batch, cpu_threads("cpu"):
@@ -157,7 +156,7 @@ def hear_planned(db, data: Dataset, backbone_id: str, make_backbone: Callable, s
             progress.done += 1
             batch.tick()
             yield progress
-    yield Progress("done", progress.done, progress.total,
+    yield Progress(Phase.DONE, progress.done, progress.total,
                    result=dataclasses.replace(data.subset(rows), features=feats))
 
 
@@ -222,7 +221,7 @@ def finetune_album_model(db, train: Dataset, val: Dataset, warm: AlbumModel, bac
         val_pooled = yield from planned_pooled(db, val, base, stock_id, plan, dev, run.decode, cancel)
         if cancel.cancelled:
             return
-        progress = EpochProgress("train", 0, ft.epochs, current="fine-tune")
+        progress = EpochProgress(Phase.TRAIN, 0, ft.epochs, current="fine-tune")
         history, best_state = yield from _epochs(run, train, ft, val_pooled, val.labels(settings.labels),
                                                  progress, cancel)
     if cancel.cancelled:
@@ -232,7 +231,7 @@ def finetune_album_model(db, train: Dataset, val: Dataset, warm: AlbumModel, bac
     run.top.load_state_dict(best_state[1])
     result = FinetuneResult(inference_model(run.head), settings, classes, progress.best_epoch, best, history,
                             time.monotonic() - started, top=run.top.cpu().eval().requires_grad_(False))
-    yield EpochProgress("done", progress.done, progress.done, result=result, loss=progress.loss,
+    yield EpochProgress(Phase.DONE, progress.done, progress.done, result=result, loss=progress.loss,
                         metric=progress.metric, best_epoch=progress.best_epoch, best_metric=best)
 
 
@@ -291,7 +290,7 @@ def _step_tasks(run: _Run, train: Dataset, ft: FinetuneSettings) -> Iterator[tup
 def _epoch(run: _Run, train: Dataset, ft: FinetuneSettings, epoch: int, cancel) -> Iterator[Progress]:
     """One epoch of steps; yields progress per step, returns the mean loss."""
     steps = ft.steps_per_epoch or max(1, len(train) // ft.tracks_per_step)
-    progress = Progress("finetune", 0, steps * ft.tracks_per_step, current=f"epoch {epoch}")
+    progress = Progress(Phase.FINETUNE, 0, steps * ft.tracks_per_step, current=f"epoch {epoch}")
     run.head.train()
     total, seen, rows, pooled = 0.0, 0, [], []
     for item, _, segments, last in run.decode(_step_tasks(run, train, ft), cancel):

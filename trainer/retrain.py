@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from musicmap_desktop.core import album_models
-from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.jobs import CancelToken, Phase, Progress
 from musicmap_desktop.core.store import ids
 from musicmap_desktop.core.store.db import Database
 from musicmap_desktop.core.track_vectors import vectorize
@@ -99,7 +99,7 @@ def train_variants(data: Dataset, split: Split, options: RetrainOptions, cancel:
         if result is None:
             return
         trained[f"retrained ({agg})"] = result
-    yield Progress("done", len(trained), len(trained), result=trained)
+    yield Progress(Phase.DONE, len(trained), len(trained), result=trained)
 
 
 def _best(trained: dict) -> str:
@@ -147,7 +147,7 @@ def retrain(db: Database, options: RetrainOptions, models_dir: str,
             os.remove(top)  # stopped before the record: nothing of this retrain stays
     backbone_id = album_models.windows_backbone_id(entry, options.backbone_id)
     yield from vectorize(db, options.root, backbone_id, options.plan, entry, cancel)
-    yield Progress("done", 1, 1, result=Report(table, data, split, entry, trained))
+    yield Progress(Phase.DONE, 1, 1, result=Report(table, data, split, entry, trained))
 
 
 def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOptions, top: str,
@@ -169,7 +169,7 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
     backbone_id = ids.backbone_id(options.backbone, top)
     test = yield from _last(_heard_by(db, data.subset(split.test), backbone_id, top, options, cancel))
     if test is not None:
-        yield Progress("done", 1, 1, result=(f"fine-tuned backbone ({warm.settings.aggregator})", result, test))
+        yield Progress(Phase.DONE, 1, 1, result=(f"fine-tuned backbone ({warm.settings.aggregator})", result, test))
 
 
 def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
@@ -199,7 +199,7 @@ def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumMo
     table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
                                               models, cancel, options.with_mfcc, datasets))
     if table is not None:
-        yield Progress("done", 1, 1, result=Report(table, data, split, None, trained))
+        yield Progress(Phase.DONE, 1, 1, result=Report(table, data, split, None, trained))
 
 
 def _heard_by(db, test: Dataset, backbone_id: str, top: str, options: RetrainOptions,

@@ -5,7 +5,7 @@ import sys
 import time
 from typing import TextIO
 
-from ..core.jobs import Progress
+from ..core.jobs import EmbedProgress, EpochProgress, Phase, Progress
 from ..core.text import format_duration
 
 
@@ -14,25 +14,21 @@ def _bar(p: Progress, width: int) -> str:
     return "#" * int(frac * width) + "-" * (width - int(frac * width))
 
 
-def epoch_line(p, width: int = 24) -> str:
+def epoch_line(p: EpochProgress, width: int = 24) -> str:
     """A training epoch: loss and the held-out score, with the best so far."""
     which = f" {p.current}" if p.current else ""
-    return (f"[{_bar(p, width)}] epoch {p.done}/{p.total}{which}  loss {p.loss:.3f}  "
+    return (f"{p.phase.label} [{_bar(p, width)}] epoch {p.done}/{p.total}{which}  loss {p.loss:.3f}  "
             f"held-out P@5 {p.metric:.3f}  (best {p.best_metric:.3f} at epoch {p.best_epoch})")
 
 
 def progress_line(p: Progress, unit: str = "files", width: int = 24) -> str:
-    if p.phase == "walk":
-        return f"listing… {p.done} {unit} found"
+    """The phase's label (core/jobs.py, as the window shows it), then bar, counts, rate and ETA."""
+    if p.phase is Phase.WALK:
+        return f"{p.phase.label}… {p.done} {unit} found"
     bar = _bar(p, width)
-    windows = f"  {p.windows_rate:.0f} windows/s" if hasattr(p, "windows_rate") else ""
+    windows = f"  {p.windows_rate:.0f} windows/s" if isinstance(p, EmbedProgress) else ""
     rate = f"{p.rate:.1f}" if p.rate < 10 else f"{p.rate:.0f}"
-    return f"[{bar}] {p.done}/{p.total} {unit}  {rate}/s{windows}  ETA {format_duration(p.eta)}"
-
-
-# Jobs of several phases name the ones whose unit alone would not say what runs.
-PHASE_LABELS = {"mfcc": "MFCC baseline ", "vectors": "track vectors ", "score": "scoring ",
-                "hear": "held-out audio ", "finetune": "fine-tuning "}
+    return f"{p.phase.label} [{bar}] {p.done}/{p.total} {unit}  {rate}/s{windows}  ETA {format_duration(p.eta)}"
 
 
 class ProgressPrinter:
@@ -45,9 +41,9 @@ class ProgressPrinter:
         self._last = 0.0
 
     def update(self, p: Progress, unit: str = "files") -> None:
-        if p.phase == "done":
+        if p.phase is Phase.DONE:
             return
-        if hasattr(p, "best_epoch"):  # one line per epoch: the training log stays on screen
+        if isinstance(p, EpochProgress):  # one line per epoch: the training log stays on screen
             self.stream.write(("\r\x1b[K" if self.tty else "") + epoch_line(p) + "\n")
             self.stream.flush()
             return
@@ -55,7 +51,7 @@ class ProgressPrinter:
         if now - self._last < self.interval:
             return
         self._last = now
-        line = PHASE_LABELS.get(p.phase, "") + progress_line(p, unit)
+        line = progress_line(p, unit)
         if self.tty:
             self.stream.write("\r\x1b[K" + line)
         else:

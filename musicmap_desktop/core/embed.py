@@ -8,14 +8,13 @@ seconds; a cancel or a kill repeats at most those tracks.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 import numpy as np
 
 from .audio import DecodeError
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, EmbedProgress, Phase
 from .store import ids, tracks, vectors, windows
 from .store.db import BatchedWrites, Database
 from .windows import plan_windows
@@ -45,16 +44,6 @@ class EmbedSettings:
         return ids.plan_name(self.n_windows, self.skip_edges_s)
 
 
-@dataclass
-class EmbedProgress(Progress):
-    windows: int = 0
-
-    @property
-    def windows_rate(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.windows / elapsed if elapsed > 0 else 0.0
-
-
 def _chunks(track: windows.PendingTrack, settings: EmbedSettings) -> list[list[int]]:
     frames = plan_windows(track.duration, settings.n_windows, settings.skip_edges_s)
     return [frames[i:i + CHUNK_WINDOWS] for i in range(0, len(frames), CHUNK_WINDOWS)]
@@ -76,7 +65,7 @@ def embed_library(db: Database, root: str | None, engine: Engine,
     cancel = cancel or CancelToken()
     backbone_id = engine.backbone_id
     pending = windows.tracks_without_windows(db, root, backbone_id, settings.plan)
-    progress = EmbedProgress("embed", 0, len(pending))
+    progress = EmbedProgress(Phase.EMBED, 0, len(pending))
     vector_id = ids.meanmax_model_id(backbone_id, settings.plan)
     parts: dict[str, list] = {}
     failed: dict[str, str] = {}
@@ -98,7 +87,7 @@ def embed_library(db: Database, root: str | None, engine: Engine,
             if batch.tick():
                 yield progress
     yield progress
-    yield EmbedProgress("done", progress.done, progress.total, windows=progress.windows, result=progress)
+    yield EmbedProgress(Phase.DONE, progress.done, progress.total, windows=progress.windows, result=progress)
 
 
 def _finish(db, track, parts, failure, backbone_id, plan, vector_id, aggregate) -> None:

@@ -21,7 +21,7 @@ from typing import Iterator
 import numpy as np
 
 from .clusters import choose_k, cluster, k_range, name_clusters
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, MapProgress, Phase, Progress
 from .layout import MIN_TSNE, centred_unit_rows, compute_layout, core_size, place_new_points, unit_rows
 from .mapdata import MapData, TrackView
 from .store import layouts
@@ -38,10 +38,12 @@ TOP_TAGS = 5
 
 def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, plan: str,
               tag_names, cancel: CancelToken | None = None, k: int | None = None,
-              fresh: bool = False, seed: int = 0, regrow: bool = False) -> Iterator[Progress]:
-    """Yield progress; the last item's ``result`` is the MapData (nothing when cancelled)."""
+              fresh: bool = False, seed: int = 0, regrow: bool = False,
+              provisional: bool = False) -> Iterator[Progress]:
+    """Yield progress; the last item is a MapProgress whose ``result`` is the MapData (nothing
+    when cancelled); ``provisional`` says so on it (a map made while embedding goes on)."""
     cancel = cancel or CancelToken()
-    yield Progress("load")
+    yield Progress(Phase.LOAD)
     tracks, fps, vectors = load_tracks(db, model_id, root)
     vectors = centred_unit_rows(vectors)  # similarity, layout and clusters all use these
     tag_probs = _tag_probs(db, tracks, fps, backbone_id, plan, tag_names)
@@ -68,7 +70,7 @@ def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, p
         layouts.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
     data = MapData(tracks, xy[inverse], vectors, labels[inverse].astype(np.int32), list(names),
                    tuple(tag_names), tag_probs, model_id)
-    yield Progress("done", len(tracks), len(tracks), result=data)
+    yield MapProgress(Phase.DONE, len(tracks), len(tracks), result=data, provisional=provisional)
 
 
 def _tag_probs(db, tracks: list[TrackView], fps: list[str], backbone_id: str, plan: str,
@@ -86,7 +88,7 @@ def _clusters(method, base, uniq, uvec, k, seed, cancel):
     """(labels, names or None to name afresh) of the distinct fingerprints; None when cancelled."""
     if method == "placed" and base.labels is not None and base.k == k:
         return _carry_labels(base, uniq, uvec), base.names  # stable colours and names
-    yield Progress("clusters", 0, len(uniq))
+    yield Progress(Phase.CLUSTERS, 0, len(uniq))
     labels = cluster(uvec, k or choose_k(uvec, *k_range(len(uvec)), seed=seed), seed)
     return None if cancel.cancelled else (labels, None)
 
@@ -99,7 +101,7 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
     if base is not None:
         old, where = _overlap(base, uniq)
         if len(old):
-            yield Progress("place", len(old), n)
+            yield Progress(Phase.PLACE, len(old), n)
             new = np.setdiff1d(np.arange(n), old)
             xy = np.zeros((n, 2), np.float32)
             xy[old] = base.xy[where]
@@ -129,7 +131,7 @@ def _morph_start(db, model_id, root, uniq, uvec):
     old, where = _overlap(previous, uniq)
     if len(old) < 2:
         return None
-    yield Progress("place", len(old), len(uniq))
+    yield Progress(Phase.PLACE, len(old), len(uniq))
     xy = np.zeros((len(uniq), 2), np.float32)
     xy[old] = previous.xy[where]
     new = np.setdiff1d(np.arange(len(uniq)), old)

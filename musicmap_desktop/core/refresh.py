@@ -2,7 +2,7 @@
 
 While embedding, a provisional map is built every ``MAP_EVERY_SECONDS`` so the
 window can show tracks as their vectors arrive. Items that carry a result
-(a ScanSummary, a MapData) are the ones the GUI applies.
+(a ScanSummary; a MapData on a MapProgress, provisional or final) are the ones the GUI applies.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from .album_models import AlbumModelEntry, windows_backbone_id
 from .embed import EmbedSettings, Engine, embed_library
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, Phase, Progress
 from .scan import scan
 from .store import ids
 from .store.db import Database
@@ -57,7 +57,7 @@ def refresh_library(db: Database, plan: RefreshPlan,
         interval, last_map = MAP_EVERY_SECONDS, time.monotonic()
         for p in embed_library(db, plan.root, engine, plan.settings, cancel):
             yield p
-            if p.phase == "embed" and time.monotonic() - last_map > interval:
+            if p.phase is Phase.EMBED and time.monotonic() - last_map > interval:
                 yield from _vectors(db, plan, backbone_id, cancel)
                 yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, True, regrow)
                 # Each provisional map costs more as the library grows: space them out.
@@ -82,8 +82,6 @@ def _map(db, plan: RefreshPlan, backbone_id: str, model_id: str, tag_names, canc
          regrow: bool) -> Iterator[Progress]:
     from .map_build import build_map
 
-    for p in build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
-                       k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow):
-        if p.result is not None:
-            p.phase = "provisional-map" if provisional else "map"
-        yield p
+    yield from build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
+                         k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow,
+                         provisional=provisional)

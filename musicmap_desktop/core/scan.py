@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .fingerprint import fingerprint_stream
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, Phase, Progress
 from .tags import NotAudioError, TrackInfo, read_info
 from .store import libraries, tracks
 from .store.db import BatchedWrites, Database, transaction
@@ -53,7 +53,7 @@ def scan(root: str, db: Database, cancel: CancelToken | None = None) -> Iterator
         raise FileNotFoundError(f"not a folder: {root}")
     summary = ScanSummary(root)
     entries: list[FileEntry] = []
-    walking = Progress("walk")
+    walking = Progress(Phase.WALK)
     for entry in walk_audio(root, summary.folder_problems):
         entries.append(entry)
         walking.done += 1
@@ -70,7 +70,7 @@ def scan(root: str, db: Database, cancel: CancelToken | None = None) -> Iterator
             libraries.record_scan(db, root, summary.folder_problems)
         summary.removed = len(plan.missing)
     summary.cancelled = cancel.cancelled
-    yield Progress("done", len(plan.todo), len(plan.todo), result=summary)
+    yield Progress(Phase.DONE, len(plan.todo), len(plan.todo), result=summary)
 
 
 def _plan(entries: list[FileEntry], known: dict[str, tracks.KnownTrack], summary: ScanSummary) -> _Plan:
@@ -88,7 +88,7 @@ def _plan(entries: list[FileEntry], known: dict[str, tracks.KnownTrack], summary
 
 
 def _process(db, plan: _Plan, summary: ScanSummary, cancel: CancelToken) -> Iterator[Progress]:
-    progress = Progress("read", 0, len(plan.todo))
+    progress = Progress(Phase.READ, 0, len(plan.todo))
     with BatchedWrites(db, COMMIT_EVERY_FILES, COMMIT_EVERY_SECONDS) as batch:
         for entry, track in plan.todo:
             if cancel.cancelled:

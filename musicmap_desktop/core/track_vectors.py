@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from .album_models import AlbumModelEntry
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, Phase, Progress
 from .store import ids, vectors, windows
 from .store.db import BatchedWrites, Database
 
@@ -25,9 +25,9 @@ def vectorize(db: Database, root: str | None, backbone_id: str, plan: str,
     cancel = cancel or CancelToken()
     model_id = ids.vector_model_id(entry, backbone_id, plan)
     pending = vectors.tracks_without_vectors(db, root, backbone_id, plan, model_id)
-    progress = Progress("vectors", 0, len(pending))
+    progress = Progress(Phase.VECTORS, 0, len(pending))
     if not pending:
-        yield Progress("done", 0, 0, result=progress)
+        yield Progress(Phase.DONE, 0, 0, result=progress)
         return
     yield progress
     from ..model import album
@@ -46,7 +46,7 @@ def vectorize(db: Database, root: str | None, backbone_id: str, plan: str,
             progress.done += len(fps)
             batch.tick()
             yield progress
-    yield Progress("done", progress.done, progress.total, result=progress)
+    yield Progress(Phase.DONE, progress.done, progress.total, result=progress)
 
 
 def embed_features(model, features: list[np.ndarray], batch: int = BATCH) -> np.ndarray:

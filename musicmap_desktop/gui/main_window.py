@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.store.paths import display
+from ..core.jobs import Phase, Progress
 from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
 from ..core.text import format_duration, summary_text
@@ -220,12 +221,10 @@ class MainWindow(QMainWindow):
             self.status_label.setText(str(e))
 
     # ---- progress -----------------------------------------------------------------
-    def _on_progress(self, p) -> None:
-        what = {"walk": "Listing files", "read": "Reading tags", "embed": "Listening",
-                "load": "Loading map", "place": "Placing new tracks", "clusters": "Clustering",
-                "vectors": "Computing track vectors"}.get(p.phase)
-        if what is None:
-            return
+    def _on_progress(self, p: Progress) -> None:
+        if p.phase is Phase.DONE:
+            return  # a result: applied by show_map and the scan summary
+        what = p.phase.label  # the same words as the command line's progress line
         if p.total:
             self.progress_bar.setRange(0, p.total)
             self.progress_bar.setValue(p.done)

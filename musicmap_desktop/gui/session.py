@@ -12,8 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
 from ..core.store.db import Cache
-from ..core.jobs import Progress
-from ..core.mapdata import MapData
+from ..core.jobs import MapProgress, Progress
 from ..core.refresh import RefreshPlan, refresh_library
 from ..core.scan import ScanSummary
 from .jobs import JobThread
@@ -79,5 +78,5 @@ class LibrarySession(QObject):
         self.progress.emit(p)
         if isinstance(p.result, ScanSummary):
             self.scan_finished.emit(p.result)
-        elif isinstance(p.result, MapData):
-            self.map_ready.emit(p.result, p.phase == "provisional-map")
+        elif isinstance(p, MapProgress):
+            self.map_ready.emit(p.result, p.provisional)

@@ -60,6 +60,17 @@ def test_first_launch_shows_welcome_and_remembers_the_library(qtbot, window, tmp
     assert len(set(window.data.cluster_names)) == len(window.data.cluster_names) >= 2
 
 
+def test_status_bar_says_what_runs_in_every_phase_of_a_first_map(qtbot, window, tmp_path):
+    from musicmap_desktop.core.jobs import Phase
+
+    shown = {}
+    window.session.progress.connect(lambda p: shown.setdefault(p.phase, window.status_label.text()))
+    open_and_wait(qtbot, window, tmp_path / "music")  # embedded, never laid out: a fresh layout
+    for phase in (Phase.LOAD, Phase.PCA, Phase.TSNE, Phase.CLUSTERS):
+        assert shown[phase].startswith(phase.label), (phase, shown)
+    assert "Loading map" not in shown[Phase.TSNE]
+
+
 def test_click_plays_the_track_and_highlights_it(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, tmp_path / "music")
     mv = window.map_view
