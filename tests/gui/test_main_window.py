@@ -261,6 +261,22 @@ def test_window_geometry_and_view_settings_are_remembered(qtbot, tmp_path, libra
     assert (again.width(), again.height()) == (700, 500)
 
 
+def test_colour_mode_is_saved_by_name_and_an_old_position_is_read_once(qtbot, tmp_path):
+    from musicmap_desktop.gui.colors import COLOR_MODES
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    settings.setValue("view/color_mode", 4)  # how 0.1.0 saved "Year": its position in the toolbar
+    window = make_window(str(tmp_path / "c.db"), settings, device="cpu")
+    qtbot.addWidget(window)
+    assert [window.color_mode.itemData(i) for i in range(window.color_mode.count())] == \
+        [m.name for m in COLOR_MODES]  # the toolbar lists the registry, in its order
+    assert window.color_mode.currentData() == "year" and settings.value("view/color_mode") == "year"
+    window.color_mode.setCurrentIndex(window.color_mode.findData("genre"))
+    window.close()
+    settings.sync()
+    assert QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat).value("view/color_mode") == "genre"
+
+
 def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     """Library → Track vectors lists a model retrained meanwhile; choosing it moves the points
     from their old places to the new layout instead of drawing a new random map."""
