@@ -35,6 +35,28 @@ def test_scan_embeds_and_reports_it(embedded):
     assert "windows/s" in stderr  # the embedding progress line
 
 
+def test_scan_and_export_choose_the_model_once_and_scan_closes_its_engine(tmp_path, monkeypatch, capsys):
+    from musicmap_desktop.core import album_models, embed_pool
+
+    chosen, closed = [], []
+    real_choose, real_build = album_models.choose_model, embed_pool.build_engine
+    monkeypatch.setattr(album_models, "choose_model", lambda *a: chosen.append(a) or real_choose(*a))
+
+    def build(*args, **kwargs):
+        engine = real_build(*args, **kwargs)
+        engine.close = lambda close=engine.close: (closed.append(engine), close())
+        return engine
+
+    monkeypatch.setattr(embed_pool, "build_engine", build)
+    make_track(tmp_path / "m", "a", "wav", seconds=4)
+    db = str(tmp_path / "c.db")
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu", "--workers", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["embedded"]["tracks"] == 1
+    assert len(chosen) == 1 and len(closed) == 1  # its worker processes are gone with the scan
+    assert main(["export", "--format", "json", "--db", db]) == 0
+    assert len(chosen) == 2
+
+
 def test_no_embed_only_scans(tmp_path, capsys):
     make_track(tmp_path / "m", "a", "wav", seconds=4)
     assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--no-embed"]) == 0

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
@@ -202,3 +203,31 @@ def build_engine(backbone_name: str, device: str = "auto", workers: int | None =
     if resolve_device(device).type == "cpu":
         return InWorkers(backbone_name, workers or os.cpu_count() or 1, top)
     return InProcess(MusicnnBackbone(backbone_name, device, top=top), decode_workers=workers or 2)
+
+
+class Engines:
+    """The app's engine, for its whole lifetime: built on first need, kept for every later job
+    (worker start-up costs seconds), rebuilt only when a model reads another backbone (a
+    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine."""
+
+    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None) -> None:
+        self.backbone_name, self.device, self.workers = backbone_name, device, workers
+        self._lock = threading.Lock()
+        self._engine = None
+        self._top: str | None = None
+
+    def get(self, model=None):
+        top = model.backbone_top if model is not None else None
+        with self._lock:
+            if self._engine is not None and top != self._top:
+                self._engine.close()  # one engine at a time: each holds its models in memory
+                self._engine = None
+            if self._engine is None:
+                self._engine, self._top = build_engine(self.backbone_name, self.device, self.workers, model), top
+            return self._engine
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None

@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
             self.open_library(folder)
 
     def closeEvent(self, event) -> None:
-        self.session.wait()
+        self.session.close()
         self.player.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())

@@ -84,6 +84,36 @@ def test_click_plays_the_track_and_highlights_it(qtbot, window, tmp_path):
     assert mv._playing == i
 
 
+def test_one_engine_for_the_window_and_clicks_touch_no_new_connection(qtbot, window, tmp_path, monkeypatch):
+    from musicmap_desktop.core import album_models, embed_pool
+    from musicmap_desktop.core.store import db as store_db
+
+    built, closed, opened, scans = [], [], [], []
+    real_build, real_connect, real_scan = embed_pool.build_engine, store_db._connect, album_models.retrained_models
+
+    def build(*args, **kwargs):
+        engine = real_build(*args, **kwargs)
+        engine.close = lambda close=engine.close: (closed.append(engine), close())
+        built.append(engine)
+        return engine
+
+    monkeypatch.setattr(embed_pool, "build_engine", build)
+    open_and_wait(qtbot, window, tmp_path / "music")
+    with qtbot.waitSignal(window.session.finished, timeout=120_000):
+        window.rescan_action.trigger()  # Library → Rescan: a second refresh, the same engine
+    assert len(built) == 1 and closed == []
+    mv = window.map_view
+    qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(0))  # the GUI thread's connection
+    monkeypatch.setattr(store_db, "_connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    monkeypatch.setattr(album_models, "retrained_models", lambda *a: scans.append(a) or real_scan(*a))
+    for i in (3, 9, 27):
+        qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(i))
+        assert window.panel.labels["title"].text() == window.data.tracks[i].title
+    assert opened == [] and scans == []  # no connection, migration check or models folder per click
+    window.close()
+    assert closed == built
+
+
 def test_hover_shows_tooltip(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, tmp_path / "music")
     mv = window.map_view
