@@ -4,8 +4,12 @@ import subprocess
 import tarfile
 import zipfile
 
+import pytest
+
 from audio_factory import make_library
 from musicmap_desktop import __version__
+
+pytestmark = pytest.mark.slow  # builds and installs: minutes (./scripts/test -m "not slow" skips it)
 
 # Package data that must ship and be found through importlib.resources once installed.
 MUST_SHIP = ["musicmap_desktop/weights/msd_musicnn.safetensors", "musicmap_desktop/weights/msd_musicnn.onnx",

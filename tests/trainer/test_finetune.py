@@ -120,6 +120,7 @@ def test_loading_a_top_refuses_pickles_and_other_weights(tmp_path):
 
 
 # ---- training ---------------------------------------------------------------------------------
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_finetune_trains_the_top_and_leaves_the_convs_alone(album_library, monkeypatch, tmp_path):
     from trainer.retrain import RetrainOptions, prepare
     from trainer.train import TrainSettings, train_album_model
@@ -147,6 +148,7 @@ def test_finetune_trains_the_top_and_leaves_the_convs_alone(album_library, monke
     assert [h["epoch"] for h in result.history] == [0, 1]
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_retrain_saves_a_finetuned_backbone_and_reanalyses_the_library(finetuned_run):
     entry = retrained_models(finetuned_run.models)[0]
     assert finetuned_run.report["model"] == entry.id
@@ -167,6 +169,7 @@ def test_retrain_saves_a_finetuned_backbone_and_reanalyses_the_library(finetuned
     assert len(track_ids) == len(fps) and vectors.shape[1] == 128
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_evaluate_reads_the_cached_finetuned_windows(finetuned_run):
     def no_decoding(*a, **k):
         raise AssertionError("decoded audio again")
@@ -180,6 +183,7 @@ def test_evaluate_reads_the_cached_finetuned_windows(finetuned_run):
     assert table[f"retrained {entry.id}"] == finetuned_run.report["table"][entry.info["row"]]
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_cancelled_finetune_saves_nothing(finetuned_run, tmp_path):
     from trainer.finetune import FinetuneSettings
     from trainer.retrain import RetrainOptions, retrain
@@ -203,6 +207,7 @@ def test_cancelled_finetune_saves_nothing(finetuned_run, tmp_path):
     assert choose_model("auto", models, STOCK).id == previous
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_the_map_of_a_finetuned_model_reads_its_windows(finetuned_run, tmp_path):
     from musicmap_desktop.core.mapdata import MapData
     from musicmap_desktop.core.refresh import RefreshPlan, refresh_library

@@ -34,6 +34,7 @@ def _retrain_json(lib, capsys, *args) -> dict:
 
 # --- the generated audio library (scanned once per session) -------------------
 
+@pytest.mark.slow  # the session's generated album library, heard and retrained: a minute or more
 def test_retrained_model_beats_mean_max_on_held_out_albums(retrained):
     report, table = retrained.report, retrained.report["table"]
     assert (report["tracks"], report["albums"]) == (144, 24)
@@ -44,6 +45,7 @@ def test_retrained_model_beats_mean_max_on_held_out_albums(retrained):
     assert after >= before + 0.1, (before, after)  # measured 0.69 -> 0.91
 
 
+@pytest.mark.slow  # the session's generated album library, heard and retrained: a minute or more
 def test_retrained_model_is_in_use_with_its_vectors(retrained):
     from musicmap_desktop.core.store.db import open_db
 
@@ -55,6 +57,7 @@ def test_retrained_model_is_in_use_with_its_vectors(retrained):
     assert _vector_count(open_db(retrained.db), entry) == 144  # the map can use it at once
 
 
+@pytest.mark.slow  # the session's generated album library, heard and retrained: a minute or more
 def test_evaluate_scores_the_albums_the_retrain_held_out(retrained, tmp_path, capsys):
     db = copy_db(retrained.db, tmp_path / "cache.sqlite3")
     # Another seed would split differently: the recorded test albums must win.
