@@ -1,6 +1,5 @@
 """The headless CLI: scan, problems, exit codes, Ctrl-C and SIGKILL safety."""
 import json
-import os
 import shutil
 import signal
 import sqlite3
