@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 from audio_factory import make_track  # noqa: E402  (the test suite's audio generator)
 
-from musicmap_desktop.core.db import open_db  # noqa: E402
+from musicmap_desktop.core.store.db import open_db  # noqa: E402
 from musicmap_desktop.core.embed import EmbedSettings, embed_library  # noqa: E402
 from musicmap_desktop.core.scan import scan  # noqa: E402
 

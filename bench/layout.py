@@ -19,8 +19,9 @@ import time
 
 import numpy as np
 
-from musicmap_desktop.core import clusters, layout, layouts_store, similarity
-from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core import clusters, layout, similarity
+from musicmap_desktop.core.store import layouts as layouts_store
+from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.mapdata import TrackView
 
 
@@ -127,9 +128,13 @@ def bench_paths(x, labels, base, pairs=5):
 
 def bench_startup(n, d, tmp):
     """build_map from a cache of n tracks: first build (fresh layout), then the cached start-up."""
-    from musicmap_desktop.core import embeddings
-    from musicmap_desktop.core.db import transaction
+    from musicmap_desktop.core.store import vectors as vector_store
+    from musicmap_desktop.core.store import windows as window_store
     from musicmap_desktop.core.map_build import build_map
+    from musicmap_desktop.core.store.db import transaction
+    from musicmap_desktop.core.store.tracks import save_track
+    from musicmap_desktop.core.tags import TrackInfo
+    from musicmap_desktop.core.walk import FileEntry
 
     db = open_db(os.path.join(tmp, "lib.db"))
     x, labels = synthetic(n, d, seed=4)
@@ -137,15 +142,13 @@ def bench_startup(n, d, tmp):
     with transaction(db):
         for i in range(n):
             fp = f"{i:032x}"
-            db.execute("INSERT INTO tracks (path, display_path, size, mtime_ns, fingerprint, status, title,"
-                       " artist, genres_json, added_at, updated_at)"
-                       " VALUES (?, ?, 1, 1, ?, 'ok', ?, ?, '[]', 0, 0)",
-                       [os.fsencode(f"/music/{i}.mp3"), f"/music/{i}.mp3", fp, f"t{i}", f"a{labels[i]}"])
+            info = TrackInfo(title=f"t{i}", artist=f"a{labels[i]}", album="", albumartist="")
+            save_track(db, FileEntry(f"/music/{i}.mp3", 1, 1), fp, info, None)
             tags = rng.random((20, 50), dtype=np.float32).astype(np.float16)
-            w = embeddings.WindowFeatures(np.arange(20, dtype=np.int32), np.zeros((20, 200), np.float16),
+            w = window_store.WindowFeatures(np.arange(20, dtype=np.int32), np.zeros((20, 200), np.float16),
                                           tags)
-            embeddings.save_windows(db, fp, "bb", "n20", w)
-            embeddings.save_vector(db, fp, "m", x[i])
+            window_store.save_windows(db, fp, "bb", "n20", w)
+            vector_store.save_vector(db, fp, "m", x[i])
     names = tuple(f"tag{i}" for i in range(50))
 
     def build():

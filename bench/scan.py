@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 from mutagen import File as MutagenFile
 
-from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.scan import scan
 
 

@@ -5,7 +5,7 @@
 Fills a cache with N synthetic tracks (tags, 400-d vectors, mean auto-tags), builds
 the map once (the background job a first run does), then times what a later start-up
 does: build_map from the cached layout plus MapView.set_data and a repaint. Baseline in
-the same run: reading the vectors alone (embeddings.load_vectors). Target: < 3 s.
+the same run: reading the vectors alone (store.vectors.load_vectors). Target: < 3 s.
 """
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from musicmap_desktop.core import embeddings  # noqa: E402
-from musicmap_desktop.core.db import open_db, transaction  # noqa: E402
-from musicmap_desktop.core.library import save_track  # noqa: E402
+from musicmap_desktop.core.store import vectors as vector_store  # noqa: E402
+from musicmap_desktop.core.store import windows as window_store  # noqa: E402
+from musicmap_desktop.core.store.db import open_db, transaction  # noqa: E402
+from musicmap_desktop.core.store.tracks import save_track  # noqa: E402
 from musicmap_desktop.core.map_build import build_map  # noqa: E402
 from musicmap_desktop.core.tags import TrackInfo  # noqa: E402
 from musicmap_desktop.core.walk import FileEntry  # noqa: E402
@@ -41,10 +42,10 @@ def fill(db, n: int, blobs: int = 40, seed: int = 0) -> None:
                              albumartist=f"Artist {b}", genres=[f"genre{b % 7}"], year=1990 + b, duration=200.0)
             save_track(db, FileEntry(f"/music/a{b}/t{i}.flac", 1, 1), fp, info, None)
             v = centres[b] + rng.normal(size=400) * 0.6
-            embeddings.save_vector(db, fp, MODEL, (v / np.linalg.norm(v)).astype(np.float32))
+            vector_store.save_vector(db, fp, MODEL, (v / np.linalg.norm(v)).astype(np.float32))
             tags = rng.random(50).astype(np.float32) * 0.2
             tags[b % 50] = 0.9
-            db.execute("INSERT INTO track_tags VALUES (?, ?, ?, ?)", [fp, BACKBONE, PLAN, tags.tobytes()])
+            window_store.save_track_tags(db, fp, BACKBONE, PLAN, tags[None])
 
 
 def timed(fn):
@@ -71,7 +72,7 @@ def main() -> int:
     view.show()
     best = None
     for _ in range(3):
-        t_base, _ = timed(lambda: embeddings.load_vectors(db, MODEL, None))
+        t_base, _ = timed(lambda: vector_store.load_vectors(db, MODEL, None))
         t_load, data = timed(lambda: list(build_map(db, None, MODEL, BACKBONE, PLAN, TAGS))[-1].result)
         t_draw, _ = timed(lambda: (view.set_data(data), view.grab()))
         if best is None or t_load + t_draw < best[1] + best[2]:

@@ -3,6 +3,6 @@
 __version__ = "0.1.0"
 APP_NAME = "musicmap-desktop"
 # Qt's organisation name and domain: they decide where QSettings keep the window state
-# (paths.settings_location computes it without Qt).
+# (system.paths.settings_location computes it without Qt).
 ORGANIZATION = "musicmap"
 ORGANIZATION_DOMAIN = "musicmap.github.io"

@@ -1,48 +1,54 @@
-"""Composition point: builds the cache, the job session and settings, and opens the window."""
+"""Composition point: builds the cache, the engine, the job session and settings, and opens the window."""
 from __future__ import annotations
 
-from .core.db import Cache, open_db
 from .core.embed import EmbedSettings
-from .paths import default_music_dir, models_dir
+from .core.store.db import Cache, open_db
+from .system.paths import default_music_dir, models_dir
 
 
 def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto",
                 model: str | None = None):
-    """Everything the window needs, built here and passed in (no globals).
+    """Everything the window needs, built here and passed in (no globals). The cache and the
+    engine live as long as the window; its session closes them when it closes.
 
     ``model`` (--model) overrides the track-vector model chosen in the window last time."""
     from .core.album_models import AUTO, VectorModels, windows_backbone_id
-    from .core.embeddings import track_windows
+    from .core.embed_pool import Engines
+    from .core.store import ids
+    from .core.store.windows import track_windows
     from .gui.main_window import MainWindow
     from .gui.session import LibrarySession
     from .model import registry
 
     cache = Cache(db_path)
-    backbone_id = registry.model_id(backbone)
+    backbone_id = ids.backbone_id(backbone)
     plan = EmbedSettings().plan
-
-    def make_engine(model=None):
-        from .core.embed_pool import build_engine
-
-        return build_engine(backbone, device, model=model)
-
     choice = model or settings.value("model/choice", AUTO)
-    session = LibrarySession(cache, make_engine, tuple(registry.load_meta(backbone)["tags"]),
+    session = LibrarySession(cache, Engines(backbone, device), tuple(registry.load_meta(backbone)["tags"]),
                              VectorModels(models_dir(), backbone_id), choice)
 
     def details(track_id: int):
-        # A model with a fine-tuned backbone reads its own windows (same tags: the stock classifier).
-        return track_windows(cache.connect(), track_id, windows_backbone_id(session.vectors(), backbone_id), plan)
+        """The track's windows (its auto-tag timeline), read on the GUI thread's one connection.
+        A model with a fine-tuned backbone reads its own windows (same tags: the stock classifier)."""
+        return track_windows(cache.connect(), track_id, windows_backbone_id(session.vectors_entry, backbone_id),
+                             plan)
 
     return MainWindow(session, settings, default_music_dir(), details)
 
 
 def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:
-    from .core.album_models import choose_model
+    """``model``: a --model choice the command line has checked."""
     from .gui.launch import run
-    from .model import registry
 
     open_db(db_path).close()  # raises CacheError (one line for the user) before any window
-    if model:  # a wrong --model is a one-line error before any window opens
-        choose_model(model, models_dir(), registry.model_id("msd_musicnn"))
-    return run(lambda settings: make_window(db_path, settings, model=model), folder)
+    windows = []
+
+    def build(settings):
+        windows.append(make_window(db_path, settings, model=model))
+        return windows[-1]
+
+    try:
+        return run(build, folder)
+    finally:
+        for window in windows:  # the event loop is over: engine workers and connections go too
+            window.session.close()

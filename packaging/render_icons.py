@@ -17,7 +17,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from musicmap_desktop.desktop import APP_ID, ICON_SIZES  # noqa: E402
+from musicmap_desktop.system.desktop import APP_ID, ICON_SIZES  # noqa: E402
 
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons" / "hicolor"
 

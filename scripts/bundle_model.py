@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from musicmap_desktop.core.album_models import BUNDLED_STEM  # noqa: E402
-from musicmap_desktop.model.album import album_model_id  # noqa: E402
+from musicmap_desktop.core.store.ids import album_model_id  # noqa: E402
 from trainer.evaluate import MEANMAX_ROW, beats_meanmax  # noqa: E402
 
 

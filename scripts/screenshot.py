@@ -41,7 +41,10 @@ def main() -> int:
 
     window.session.finished.connect(finished)
     window.open_library(os.path.join(work, "Music"))
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        window.session.close()  # the engine's worker processes and the cache connections
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@ import os
 
 import numpy as np
 
-from musicmap_desktop.core import embeddings
-from musicmap_desktop.core.db import open_db, transaction
-from musicmap_desktop.core.library import save_track
+from musicmap_desktop.core.store import windows as window_store
+from musicmap_desktop.core.store import vectors as vector_store
+from musicmap_desktop.core.store.db import open_db, transaction
+from musicmap_desktop.core.store.tracks import save_track
 from musicmap_desktop.core.map_build import build_map
 from musicmap_desktop.core.tags import TrackInfo
 from musicmap_desktop.core.walk import FileEntry
@@ -40,10 +41,10 @@ class Library:
         with transaction(self.db):
             save_track(self.db, FileEntry(path, 1, 1), fp, info, None, self.ids.get(name))
             if windows:
-                embeddings.save_windows(self.db, fp, BACKBONE, PLAN,
-                                        embeddings.WindowFeatures(np.arange(6, dtype=np.int32), feats, tags))
-                embeddings.save_track_tags(self.db, fp, BACKBONE, PLAN, tags)
-            embeddings.save_vector(self.db, fp, MODEL, meanmax_vector(feats))
+                window_store.save_windows(self.db, fp, BACKBONE, PLAN,
+                                        window_store.WindowFeatures(np.arange(6, dtype=np.int32), feats, tags))
+                window_store.save_track_tags(self.db, fp, BACKBONE, PLAN, tags)
+            vector_store.save_vector(self.db, fp, MODEL, meanmax_vector(feats))
         self.ids[name] = self.db.execute("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id DESC",
                                          [fp]).fetchone()[0]
         return fp

@@ -6,15 +6,15 @@ import sqlite3
 
 import numpy as np
 
-from musicmap_desktop.core import embeddings
-from musicmap_desktop.core.db import transaction
+from musicmap_desktop.core.store import windows as window_store
+from musicmap_desktop.core.store.db import transaction
 from musicmap_desktop.core.embed import EmbedSettings
-from musicmap_desktop.core.library import save_track
+from musicmap_desktop.core.store.tracks import save_track
 from musicmap_desktop.core.tags import TrackInfo
 from musicmap_desktop.core.walk import FileEntry
-from musicmap_desktop.model import registry
+from musicmap_desktop.core.store import ids
 
-BACKBONE = registry.model_id("msd_musicnn")
+BACKBONE = ids.backbone_id("msd_musicnn")
 PLAN = EmbedSettings().plan  # the windows the CLI reads by default
 
 
@@ -50,6 +50,6 @@ def write_track(db, path: str, features, album="", albumartist="", artist="", ge
     n = len(features)
     with transaction(db):
         save_track(db, FileEntry(path, 1, 1), fp, info, None)
-        embeddings.save_windows(db, fp, BACKBONE, PLAN, embeddings.WindowFeatures(
+        window_store.save_windows(db, fp, BACKBONE, PLAN, window_store.WindowFeatures(
             np.arange(n, dtype=np.int32) * 100, np.asarray(features, np.float16), np.zeros((n, 50), np.float16)))
     return fp

@@ -1,16 +1,15 @@
 """The headless CLI: scan, problems, exit codes, Ctrl-C and SIGKILL safety."""
 import json
-import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
 from audio_factory import make_library, make_track
+from paused_cli import start_paused
 from musicmap_desktop import __version__
 from musicmap_desktop.cli import main
 
@@ -90,15 +89,6 @@ def track_count(db):
         con.close()
 
 
-def wait_for_rows(db, proc, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if track_count(db)[0] > 0:
-            return
-        time.sleep(0.02)
-    raise AssertionError("scan committed nothing before the deadline")
-
-
 def check_resumes(root, db, n):
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -112,18 +102,20 @@ def check_resumes(root, db, n):
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130)])
 def test_kill_or_ctrl_c_mid_scan_loses_nothing_and_resumes(tmp_path, sig, code):
-    n = 3000
+    n = 600
     big_library(tmp_path / "m", n)
     db = str(tmp_path / "c.db")
-    proc = subprocess.Popen(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    wait_for_rows(db, proc)
+    # Paused before reading the 300th file: 200 are committed (a batch), 99 more are not yet.
+    proc, go = start_paused(tmp_path, "read", 300, ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.send_signal(sig)
+    if sig == signal.SIGINT:
+        go.touch()  # Ctrl-C only asks: the scan stops after the file it is reading
     out, _ = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the scan finished before the signal landed")
     assert proc.returncode == code
     if sig == signal.SIGINT:
         assert "Scan cancelled" in out
-    assert 0 < track_count(db)[0] < n
+        assert track_count(db)[0] == 300  # what was read before the stop is kept
+    else:
+        assert track_count(db)[0] == 200  # the committed batch; the rest is redone
     check_resumes(tmp_path / "m", db, n)

@@ -6,12 +6,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from audio_factory import make_library, make_track
+from paused_cli import start_paused
 from musicmap_desktop.cli import main
 
 CLI = [sys.executable, "-m", "musicmap_desktop"]
@@ -33,6 +33,28 @@ def test_scan_embeds_and_reports_it(embedded):
     _, _, summary, stderr = embedded
     assert summary["embedded"] == {"tracks": 4, "windows": 4}
     assert "windows/s" in stderr  # the embedding progress line
+
+
+def test_scan_and_export_choose_the_model_once_and_scan_closes_its_engine(tmp_path, monkeypatch, capsys):
+    from musicmap_desktop.core import album_models, embed_pool
+
+    chosen, closed = [], []
+    real_choose, real_build = album_models.choose_model, embed_pool.build_engine
+    monkeypatch.setattr(album_models, "choose_model", lambda *a: chosen.append(a) or real_choose(*a))
+
+    def build(*args, **kwargs):
+        engine = real_build(*args, **kwargs)
+        engine.close = lambda close=engine.close: (closed.append(engine), close())
+        return engine
+
+    monkeypatch.setattr(embed_pool, "build_engine", build)
+    make_track(tmp_path / "m", "a", "wav", seconds=4)
+    db = str(tmp_path / "c.db")
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu", "--workers", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["embedded"]["tracks"] == 1
+    assert len(chosen) == 1 and len(closed) == 1  # its worker processes are gone with the scan
+    assert main(["export", "--format", "json", "--db", db]) == 0
+    assert len(chosen) == 2
 
 
 def test_no_embed_only_scans(tmp_path, capsys):
@@ -90,30 +112,21 @@ def test_tags_on_a_broken_file_is_a_clear_error(tmp_path):
 
 
 def test_killed_embedding_resumes_without_repeating(tmp_path):
-    make_library(tmp_path / "m", n_albums=4, tracks_per_album=6, formats=["wav", "flac"], seconds=40)
+    make_library(tmp_path / "m", n_albums=2, tracks_per_album=4, formats=["wav", "flac"], seconds=4)
     db = str(tmp_path / "c.db")
-    # No pipes: a decoder worker that outlived its parent would keep them open.
-    proc = subprocess.Popen(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    count = lambda: sqlite3.connect(db).execute("SELECT COUNT(*) FROM windows").fetchone()[0]  # noqa: E731
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            if count() > 0:
-                break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
+    # Paused before the 5th track is finished (each one commits): 4 are in the cache. No pipes:
+    # a decoder worker that outlived its parent would keep them open.
+    proc, _ = start_paused(tmp_path, "finish", 5, ["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu",
+                                                  "--workers", "1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    if proc.returncode == 0:
-        pytest.skip("embedding finished before the kill")
-    before = count()
-    assert 0 < before < 24
+    count = lambda: sqlite3.connect(db).execute("SELECT COUNT(*) FROM windows").fetchone()[0]  # noqa: E731
+    assert count() == 4
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    r = subprocess.run(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu", "--json"],
+    r = subprocess.run(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--device", "cpu", "--workers", "1", "--json"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["embedded"]["tracks"] == 24 - before
-    assert count() == 24
+    assert json.loads(r.stdout)["embedded"]["tracks"] == 8 - 4
+    assert count() == 8

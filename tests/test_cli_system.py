@@ -6,7 +6,7 @@ import os
 import pytest
 
 from audio_factory import make_library
-from musicmap_desktop import logs
+from musicmap_desktop.system import logs
 from musicmap_desktop.cli import main
 
 

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from musicmap_desktop.cli import main
-from musicmap_desktop.desktop import APP_ID, ICON_SIZES, icon_png, resource
+from musicmap_desktop.system.desktop import APP_ID, ICON_SIZES, icon_png, resource
 
 
 def _entry(text: str) -> configparser.SectionProxy:

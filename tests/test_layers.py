@@ -1,22 +1,33 @@
-"""Core and trainer never import Qt: they must run headless and in worker processes."""
-import ast
+"""Layer rules: the import-linter contracts in pyproject.toml hold, and importing core, the
+trainer and the CLI loads no Qt (they run headless and in worker processes)."""
+import os
 import pathlib
 import subprocess
 import sys
+import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 QT = ("PySide6", "pyqtgraph", "shiboken6")
 
 
-def test_no_qt_import_in_core_or_trainer_sources():
-    offenders = []
-    for folder in ("musicmap_desktop/core", "musicmap_desktop/model", "trainer"):
-        for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text())):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-                offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in QT]
-    assert offenders == []
+def test_import_contracts_are_kept():
+    lint = pathlib.Path(sys.executable).with_name("lint-imports")  # the test extra's console script
+    r = subprocess.run([str(lint), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+                       capture_output=True, text=True, cwd=ROOT, env={**os.environ, "NO_COLOR": "1"})
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "0 broken" in r.stdout
+
+
+def test_the_contracts_cover_the_layers():
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    forbidden = {(src, bad) for c in contracts if c["type"] == "forbidden"
+                 for src in c["source_modules"] for bad in c["forbidden_modules"]}
+    for src in ("musicmap_desktop.core", "trainer"):
+        assert {(src, "musicmap_desktop.gui"), (src, "PySide6")} <= forbidden
+    assert ("musicmap_desktop.core", "trainer") in forbidden
+    assert {("musicmap_desktop.model", "musicmap_desktop.core"), ("musicmap_desktop.model", "musicmap_desktop.gui")} \
+        <= forbidden
+    assert any(c["type"] == "acyclic_siblings" and "musicmap_desktop.cli" in c["ancestors"] for c in contracts)
 
 
 def test_importing_core_and_cli_loads_no_qt():

@@ -16,9 +16,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
-import sqlite_utils
 
-from musicmap_desktop.core.library import root_prefix
+from musicmap_desktop.core.store.db import Database
+from musicmap_desktop.core.store.windows import labelled_windows
 
 LABEL_KINDS = ("album", "artist", "genre")
 _DISC = re.compile(r"\s*(?:[\(\[\{]\s*(?:disc|disk|cd)\s*\d+(?:\s*(?:of|/)\s*\d+)?\s*[\)\]\}]"
@@ -78,25 +78,20 @@ class Dataset:
                        {k: v for k, v in self.album_names.items() if k in keys})
 
 
-def load_dataset(db: sqlite_utils.Database, root: str | None, backbone_id: str, plan: str) -> Dataset:
+def load_dataset(db: Database, root: str | None, backbone_id: str, plan: str) -> Dataset:
     """Every readable track under root with cached windows and an album tag."""
-    prefix = root_prefix(root) if root else b""
-    rows = db.execute(
-        "SELECT t.path, t.display_path, t.fingerprint, t.album, t.albumartist, t.artist, t.genres_json,"
-        " w.n_windows, w.features FROM tracks t JOIN windows w ON w.fingerprint = t.fingerprint"
-        " WHERE t.status = 'ok' AND w.backbone_id = ? AND w.plan = ? ORDER BY t.display_path",
-        [backbone_id, plan])
     data, seen = Dataset(), set()
-    for path, display_path, fp, album, albumartist, artist, genres_json, n, blob in rows:
-        if not path.startswith(prefix) or fp in seen:
+    for path, display_path, fp, album, albumartist, artist, genres_json, features in labelled_windows(
+            db, root, backbone_id, plan):
+        if fp in seen:
             continue
         key = album_key(album, albumartist, display_path)
         if key is None:
             continue
         seen.add(fp)
         data.fingerprints.append(fp)
-        data.paths.append(os.fsdecode(path))
-        data.features.append(np.frombuffer(blob, "<f2").reshape(n, -1))
+        data.paths.append(path)
+        data.features.append(features)
         data.albums.append(key)
         data.artists.append(normalise(albumartist or artist))
         genres = json.loads(genres_json) if genres_json else []

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
-import sqlite_utils
 
-from musicmap_desktop.core import embeddings
-from musicmap_desktop.core.db import BatchedWrites
-from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.jobs import CancelToken, Phase, Progress
 from musicmap_desktop.core.layout import centred_unit_rows
+from musicmap_desktop.core.store import ids, vectors, windows
+from musicmap_desktop.core.store.db import BatchedWrites, Database
 from musicmap_desktop.core.track_vectors import embed_features
 from musicmap_desktop.model.aggregate import meanmax_vector
 
@@ -34,41 +33,36 @@ def beats_meanmax(table: dict, row: str) -> bool:
     return ours["album_p_at_k"] > base["album_p_at_k"] and ours["album_map"] > base["album_map"]
 
 
-def mfcc_model_id(plan: str) -> str:
-    return f"mfcc20:{plan}"
-
-
-def mfcc_vectors(db: sqlite_utils.Database, data: Dataset, backbone_id: str, plan: str,
+def mfcc_vectors(db: Database, data: Dataset, backbone_id: str, plan: str,
                  cancel: CancelToken) -> Iterator[Progress]:
     """Cached or computed MFCC vectors of every track; result: [n, 40] (None rows if undecodable)."""
     from musicmap_desktop.core.audio import DecodeError
 
     from .mfcc import mfcc_for_file
 
-    model_id = mfcc_model_id(plan)
+    model_id = ids.mfcc_model_id(plan)
     out: list[np.ndarray | None] = []
-    progress = Progress("mfcc", 0, len(data))
+    progress = Progress(Phase.MFCC, 0, len(data))
     with BatchedWrites(db, every_seconds=2.0) as batch:
         for fp, path in zip(data.fingerprints, data.paths):
             if cancel.cancelled:
                 return
-            row = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?",
-                             [fp, model_id]).fetchone()
-            if row is not None:
-                out.append(np.frombuffer(row[0], "<f4"))
+            cached = vectors.load_vector(db, fp, model_id)
+            if cached is not None:
+                out.append(cached)
             else:
                 try:
-                    starts = embeddings.load_windows(db, fp, backbone_id, plan).starts
+                    starts = windows.load_windows(db, fp, backbone_id, plan).starts
                     out.append(mfcc_for_file(path, [int(s) for s in starts]))
                 except (DecodeError, OSError):
                     out.append(None)  # moved or broken since its scan: left out of this row
                     continue
                 batch.open()
-                embeddings.save_vector(db, fp, model_id, out[-1])
+                vectors.save_vector(db, fp, model_id, out[-1])
             progress.done += 1
             batch.tick()
             yield progress
-    yield Progress("done", progress.done, progress.total, result=out)
+    yield Progress(Phase.DONE, progress.done, progress.total, result=out)
 
 
 def score(vectors: np.ndarray, data: Dataset) -> dict:
@@ -102,11 +96,11 @@ def evaluation_table(db, test: Dataset, backbone_id: str, plan: str, models: dic
             return
         ok = [i for i, v in enumerate(mfcc) if v is not None]
         rows[MFCC_ROW] = score(standardize(np.stack([mfcc[i] for i in ok])), test.subset(ok))
-    yield Progress("score", len(rows), len(models) + 3)
+    yield Progress(Phase.SCORE, len(rows), len(models) + 3)
     rows[MEANMAX_ROW] = score(meanmax_rows(test), test)
     # The map compares tracks by vectors centred on the library's mean (core.layout).
     rows[CENTRED_ROW] = score(centred_unit_rows(meanmax_rows(test)), test)
     for name, model in models.items():
         data = datasets.get(name, test)
         rows[name] = score(model_rows(model, data), data)
-    yield Progress("done", len(rows), len(rows), result=rows)
+    yield Progress(Phase.DONE, len(rows), len(rows), result=rows)

@@ -24,19 +24,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from musicmap_desktop.core import embeddings
 from musicmap_desktop.core.audio import DecodeError
-from musicmap_desktop.core.db import BatchedWrites
 from musicmap_desktop.core.embed_pool import decode_task, decoding
-from musicmap_desktop.core.jobs import CancelToken, Progress
-from musicmap_desktop.core.windows import HOP, SR, WINDOW_FRAMES, n_frames
+from musicmap_desktop.core.jobs import CancelToken, EpochProgress, Phase, Progress
+from musicmap_desktop.core.store import tracks, windows
+from musicmap_desktop.core.store.db import BatchedWrites
+from musicmap_desktop.core.windows import n_frames
 from musicmap_desktop.model.album import AlbumModel
+from musicmap_desktop.model.configuration import HOP, SR, WINDOW_FRAMES
 from musicmap_desktop.model.finetuned import MusicnnTop
 from musicmap_desktop.model.melspec import log_mel
 
 from .dataset import Dataset
-from .train import (EpochProgress, TrainResult, TrainSettings, cpu_threads, inference_model, packed,
-                    validation_score)
+from .train import TrainResult, TrainSettings, cpu_threads, inference_model, packed, validation_score
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def _pooled(base, segments: np.ndarray, dev, to_logmel: Callable = _logmel) -> t
 def _planned(db, data: Dataset, backbone_id: str, plan: str) -> Iterator[tuple]:
     """Decode tasks for the windows the scan planned (their starts are in the windows table)."""
     for row, (fp, path) in enumerate(zip(data.fingerprints, data.paths)):
-        w = embeddings.load_windows(db, fp, backbone_id, plan)
+        w = windows.load_windows(db, fp, backbone_id, plan)
         if w is not None:
             yield _Item(path, row), [int(s) for s in w.starts], True
 
@@ -124,7 +124,7 @@ def planned_pooled(db, data: Dataset, base, backbone_id: str, plan: str, dev, de
                    cancel: CancelToken) -> Iterator[Progress]:
     """Pooled features of each track's planned windows, no augmentation; returns ({row: [S, 1506]})."""
     out: dict[int, torch.Tensor] = {}
-    progress = Progress("hear", 0, len(data))
+    progress = Progress(Phase.HEAR, 0, len(data))
     for item, _, segments, _ in decode(_planned(db, data, backbone_id, plan), cancel):
         if not isinstance(segments, DecodeError):
             out[item.row] = _pooled(base, segments, dev)
@@ -139,38 +139,38 @@ def hear_planned(db, data: Dataset, backbone_id: str, make_backbone: Callable, s
 
     Rows that cannot be decoded are left out. The last item's result is that Dataset."""
     rows, feats, backbone = [], [], None
-    progress = Progress("hear", 0, len(data))
+    progress = Progress(Phase.HEAR, 0, len(data))
     # Musicnn on one thread on the CPU (see cpu_threads: measured 20 windows in 11 s on two
     # threads under load, 0.7 s on one); on a GPU only decoding uses the CPU here.
     with BatchedWrites(db, every_seconds=2.0) as batch, cpu_threads("cpu"):
         for row, fp in enumerate(data.fingerprints):
             if cancel.cancelled:
                 return
-            w = embeddings.load_windows(db, fp, backbone_id, plan)
+            w = windows.load_windows(db, fp, backbone_id, plan)
             if w is None:
                 backbone = backbone or make_backbone()
-                w = _hear(db, batch, backbone, fp, data.paths[row], stock_id, plan)
+                w = _hear(db, batch, backbone, backbone_id, fp, data.paths[row], stock_id, plan)
             if w is not None:
                 rows.append(row)
                 feats.append(w.features)
             progress.done += 1
             batch.tick()
             yield progress
-    yield Progress("done", progress.done, progress.total,
+    yield Progress(Phase.DONE, progress.done, progress.total,
                    result=dataclasses.replace(data.subset(rows), features=feats))
 
 
-def _hear(db, batch, backbone, fp: str, path: str, stock_id: str, plan: str):
-    planned = embeddings.load_windows(db, fp, stock_id, plan)
+def _hear(db, batch, backbone, backbone_id: str, fp: str, path: str, stock_id: str, plan: str):
+    planned = windows.load_windows(db, fp, stock_id, plan)
     try:
         segments = decode_task(path, [int(s) for s in planned.starts])
     except DecodeError:
         return None  # moved or broken since its scan: left out
     feats, tags = backbone.embed_segments(segments)
-    w = embeddings.WindowFeatures(planned.starts, feats.astype(np.float16), tags.astype(np.float16))
+    w = windows.WindowFeatures(planned.starts, feats.astype(np.float16), tags.astype(np.float16))
     batch.open()
-    embeddings.save_windows(db, fp, backbone.backbone_id, plan, w)
-    embeddings.save_track_tags(db, fp, backbone.backbone_id, plan, w.taggram)
+    windows.save_windows(db, fp, backbone_id, plan, w)
+    windows.save_track_tags(db, fp, backbone_id, plan, w.taggram)
     return w
 
 
@@ -200,8 +200,8 @@ def warm_head(warm: AlbumModel, n_classes: int) -> AlbumModel:
 
 
 def _durations(db, data: Dataset) -> list[float]:
-    found = dict(db.execute("SELECT fingerprint, duration FROM tracks").fetchall())
-    return [float(found.get(fp) or 0.0) for fp in data.fingerprints]
+    found = tracks.durations(db)
+    return [found.get(fp, 0.0) for fp in data.fingerprints]
 
 
 def finetune_album_model(db, train: Dataset, val: Dataset, warm: AlbumModel, backbone: str, stock_id: str,
@@ -221,7 +221,7 @@ def finetune_album_model(db, train: Dataset, val: Dataset, warm: AlbumModel, bac
         val_pooled = yield from planned_pooled(db, val, base, stock_id, plan, dev, run.decode, cancel)
         if cancel.cancelled:
             return
-        progress = EpochProgress("train", 0, ft.epochs, current="fine-tune")
+        progress = EpochProgress(Phase.TRAIN, 0, ft.epochs, current="fine-tune")
         history, best_state = yield from _epochs(run, train, ft, val_pooled, val.labels(settings.labels),
                                                  progress, cancel)
     if cancel.cancelled:
@@ -231,7 +231,7 @@ def finetune_album_model(db, train: Dataset, val: Dataset, warm: AlbumModel, bac
     run.top.load_state_dict(best_state[1])
     result = FinetuneResult(inference_model(run.head), settings, classes, progress.best_epoch, best, history,
                             time.monotonic() - started, top=run.top.cpu().eval().requires_grad_(False))
-    yield EpochProgress("done", progress.done, progress.done, result=result, loss=progress.loss,
+    yield EpochProgress(Phase.DONE, progress.done, progress.done, result=result, loss=progress.loss,
                         metric=progress.metric, best_epoch=progress.best_epoch, best_metric=best)
 
 
@@ -290,7 +290,7 @@ def _step_tasks(run: _Run, train: Dataset, ft: FinetuneSettings) -> Iterator[tup
 def _epoch(run: _Run, train: Dataset, ft: FinetuneSettings, epoch: int, cancel) -> Iterator[Progress]:
     """One epoch of steps; yields progress per step, returns the mean loss."""
     steps = ft.steps_per_epoch or max(1, len(train) // ft.tracks_per_step)
-    progress = Progress("finetune", 0, steps * ft.tracks_per_step, current=f"epoch {epoch}")
+    progress = Progress(Phase.FINETUNE, 0, steps * ft.tracks_per_step, current=f"epoch {epoch}")
     run.head.train()
     total, seen, rows, pooled = 0.0, 0, [], []
     for item, _, segments, last in run.decode(_step_tasks(run, train, ft), cancel):

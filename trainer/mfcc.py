@@ -12,7 +12,8 @@ import scipy.fft
 import torch
 
 from musicmap_desktop.core.embed_pool import decode_task
-from musicmap_desktop.model.melspec import N_FFT, mel_power
+from musicmap_desktop.model.configuration import N_FFT
+from musicmap_desktop.model.melspec import mel_power
 
 AMIN, TOP_DB = 1e-10, 80.0  # librosa.power_to_db defaults (ref=1.0)
 

@@ -9,10 +9,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
-import sqlite_utils
-
 from musicmap_desktop.core import album_models
-from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.jobs import CancelToken, Phase, Progress
+from musicmap_desktop.core.store import ids
+from musicmap_desktop.core.store.db import Database
 from musicmap_desktop.core.track_vectors import vectorize
 
 from .dataset import Dataset, load_dataset, read_albums_file, select_albums
@@ -52,7 +52,7 @@ class Report:
         return head + "\n\n" + format_table(self.table)
 
 
-def prepare(db: sqlite_utils.Database, options: RetrainOptions, test_albums: set[str] | None = None
+def prepare(db: Database, options: RetrainOptions, test_albums: set[str] | None = None
             ) -> tuple[Dataset, Split]:
     data = load_dataset(db, options.root, options.backbone_id, options.plan)
     include, exclude = read_albums_file(options.albums_file) if options.albums_file else (set(), set())
@@ -99,7 +99,7 @@ def train_variants(data: Dataset, split: Split, options: RetrainOptions, cancel:
         if result is None:
             return
         trained[f"retrained ({agg})"] = result
-    yield Progress("done", len(trained), len(trained), result=trained)
+    yield Progress(Phase.DONE, len(trained), len(trained), result=trained)
 
 
 def _best(trained: dict) -> str:
@@ -116,7 +116,7 @@ def _bundled_row(backbone_id: str) -> dict:
     return {"bundled album model": album.load(entry.path)}
 
 
-def retrain(db: sqlite_utils.Database, options: RetrainOptions, models_dir: str,
+def retrain(db: Database, options: RetrainOptions, models_dir: str,
             cancel: CancelToken | None = None) -> Iterator[Progress]:
     """The whole retrain; the last item's result is a Report (nothing when cancelled)."""
     cancel = cancel or CancelToken()
@@ -147,7 +147,7 @@ def retrain(db: sqlite_utils.Database, options: RetrainOptions, models_dir: str,
             os.remove(top)  # stopped before the record: nothing of this retrain stays
     backbone_id = album_models.windows_backbone_id(entry, options.backbone_id)
     yield from vectorize(db, options.root, backbone_id, options.plan, entry, cancel)
-    yield Progress("done", 1, 1, result=Report(table, data, split, entry, trained))
+    yield Progress(Phase.DONE, 1, 1, result=Report(table, data, split, entry, trained))
 
 
 def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOptions, top: str,
@@ -165,13 +165,14 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
     if result is None:
         return
     os.makedirs(os.path.dirname(top), exist_ok=True)
-    backbone_id = save_top(result.top, top, options.backbone)
+    save_top(result.top, top, options.backbone)
+    backbone_id = ids.backbone_id(options.backbone, top)
     test = yield from _last(_heard_by(db, data.subset(split.test), backbone_id, top, options, cancel))
     if test is not None:
-        yield Progress("done", 1, 1, result=(f"fine-tuned backbone ({warm.settings.aggregator})", result, test))
+        yield Progress(Phase.DONE, 1, 1, result=(f"fine-tuned backbone ({warm.settings.aggregator})", result, test))
 
 
-def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
+def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
              cancel: CancelToken | None = None, train_aggregators: bool = False) -> Iterator[Progress]:
     """Score the sources on a retrained model's test albums (or a fresh split); result: Report."""
     from musicmap_desktop.model import album
@@ -198,7 +199,7 @@ def evaluate(db: sqlite_utils.Database, options: RetrainOptions, chosen: album_m
     table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
                                               models, cancel, options.with_mfcc, datasets))
     if table is not None:
-        yield Progress("done", 1, 1, result=Report(table, data, split, None, trained))
+        yield Progress(Phase.DONE, 1, 1, result=Report(table, data, split, None, trained))
 
 
 def _heard_by(db, test: Dataset, backbone_id: str, top: str, options: RetrainOptions,
@@ -233,8 +234,9 @@ def save_model(models_dir: str, result, data: Dataset, split: Split, options: Re
 
     os.makedirs(models_dir, exist_ok=True)
     tmp = os.path.join(models_dir, f"incoming-{os.getpid()}.safetensors")
-    model_id = album.save(result.model, tmp, result.model.config,
-                          {"labels": options.settings.labels, "aggregator": result.settings.aggregator})
+    album.save(result.model, tmp, result.model.config,
+               {"labels": options.settings.labels, "aggregator": result.settings.aggregator})
+    model_id = ids.album_model_id(tmp)
     weights = os.path.join(models_dir, f"{model_id}.safetensors")
     os.replace(tmp, weights)
     info = {
@@ -256,9 +258,7 @@ def save_model(models_dir: str, result, data: Dataset, split: Split, options: Re
 
 
 def _place_top(top: str, weights: str, options: RetrainOptions) -> dict:
-    from musicmap_desktop.model.finetuned import finetuned_id
-
     final = weights.removesuffix(".safetensors") + ".backbone.safetensors"
     os.replace(top, final)
-    return {"backbone_id": finetuned_id(options.backbone, final), "base_backbone": options.backbone,
+    return {"backbone_id": ids.backbone_id(options.backbone, final), "base_backbone": options.backbone,
             "backbone_top": os.path.basename(final), "finetune": dataclasses.asdict(options.finetune)}

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from musicmap_desktop.core.jobs import CancelToken, Progress
+from musicmap_desktop.core.jobs import CancelToken, EpochProgress, Phase, Progress
 from musicmap_desktop.model.album import AlbumModel, AlbumModelConfig, pad_batch
 
 from .dataset import Dataset
@@ -38,14 +38,6 @@ class TrainSettings:
     aggregator: str = "attention"
     labels: str = "album"
     min_keep: float = 0.5  # each step keeps between this fraction and all of a track's windows
-
-
-@dataclass
-class EpochProgress(Progress):
-    loss: float = float("nan")
-    metric: float = float("nan")  # validation precision@5
-    best_epoch: int = 0
-    best_metric: float = float("nan")
 
 
 @dataclass
@@ -112,7 +104,7 @@ def _train(train: Dataset, val: Dataset, settings: TrainSettings, cancel: Cancel
     model = AlbumModel(config).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     best, best_state, history = -1.0, None, []
-    progress = EpochProgress("train", 0, settings.epochs)
+    progress = EpochProgress(Phase.TRAIN, 0, settings.epochs)
     for epoch in range(1, settings.epochs + 1):
         loss = _epoch(model, opt, x, mask, y, settings, gen, cancel)
         if cancel.cancelled:
@@ -128,7 +120,7 @@ def _train(train: Dataset, val: Dataset, settings: TrainSettings, cancel: Cancel
     model.load_state_dict(best_state)
     result = TrainResult(inference_model(model), settings, classes, progress.best_epoch, best, history,
                          time.monotonic() - started)
-    yield EpochProgress("done", progress.done, progress.done, result=result, loss=progress.loss,
+    yield EpochProgress(Phase.DONE, progress.done, progress.done, result=result, loss=progress.loss,
                         metric=progress.metric, best_epoch=progress.best_epoch, best_metric=best)
 
 

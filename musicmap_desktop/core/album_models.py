@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..model.registry import base_id
-from .embed import meanmax_model_id
+from .store import ids
 
 BUNDLED_STEM = "album_bundled"
 MEANMAX = "meanmax"
@@ -28,7 +27,7 @@ AUTO = "auto"
 
 @dataclass(frozen=True)
 class AlbumModelEntry:
-    id: str  # "album-<sha256[:12]>" of the weights file
+    id: str  # ids.album_model_id of the weights file
     path: str
     kind: str  # "bundled" | "retrained"
     info: dict = field(default_factory=dict, compare=False, hash=False)
@@ -56,14 +55,7 @@ def windows_backbone_id(entry: AlbumModelEntry | None, backbone_id: str) -> str:
 def _fits(entry: AlbumModelEntry | None, backbone_id: str | None) -> bool:
     """Trained on features of this backbone (or of a top fine-tuned from it)."""
     return entry is not None and (backbone_id is None or entry.backbone_id is None
-                                  or base_id(entry.backbone_id) == base_id(backbone_id))
-
-
-def vector_model_id(entry: AlbumModelEntry | None, backbone_id: str, plan: str) -> str:
-    """Key of the track vectors a model makes (they also depend on the windows it reads)."""
-    if entry is None:
-        return meanmax_model_id(backbone_id, plan)
-    return f"{entry.id}:{backbone_id}:{plan}"
+                                  or ids.base_id(entry.backbone_id) == ids.base_id(backbone_id))
 
 
 def _read_entry(weights: Path, kind: str) -> AlbumModelEntry | None:
@@ -82,7 +74,7 @@ def retrained_models(models_dir: str) -> list[AlbumModelEntry]:
     folder = Path(models_dir)
     if not folder.is_dir():
         return []
-    found = (_read_entry(p, "retrained") for p in folder.glob("album-*.safetensors"))
+    found = (_read_entry(p, "retrained") for p in folder.glob(f"{ids.ALBUM_PREFIX}*.safetensors"))
     return sorted((e for e in found if e is not None), key=lambda e: e.created, reverse=True)
 
 
@@ -112,7 +104,7 @@ def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -
             raise ValueError("this installation has no bundled album model")
         return bundled
     matches = [e for e in retrained + ([bundled] if bundled else [])
-               if e.id.startswith(choice) or e.id.removeprefix("album-").startswith(choice)]
+               if e.id.startswith(choice) or e.id.removeprefix(ids.ALBUM_PREFIX).startswith(choice)]
     if len(matches) != 1:
         known = ", ".join(e.id for e in retrained) or "none"
         what = "is ambiguous" if matches else "matches no model"

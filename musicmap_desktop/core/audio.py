@@ -1,7 +1,7 @@
 """Decode music files to 16 kHz mono float32: whole tracks, or only the windows needed.
 
-libsndfile for WAV/AIFF/FLAC, PyAV (FFmpeg) for the rest (docs/decoding.md has the
-measurements).  Channels are averaged at the native rate, then soxr 'HQ' resamples,
+libsndfile for WAV/AIFF/FLAC, PyAV (FFmpeg) for the rest, as each format's entry in
+formats.py says (docs/decoding.md has the measurements).  Channels are averaged at the native rate, then soxr 'HQ' resamples,
 as librosa.load(sr=16000) does.  Files are only ever opened for reading.
 """
 from __future__ import annotations
@@ -19,16 +19,14 @@ import soundfile as sf
 import soxr
 from mutagen.mp3 import MP3, BitrateMode
 
-from .windows import SR, WINDOW_SEGMENT
+from ..model.configuration import SR, WINDOW_SEGMENT
+from .formats import HEADER_BYTES, seeks_exactly, sndfile_first
 
 log = logging.getLogger(__name__)
 
-# Only WAV/RF64/W64/AIFF/FLAC headers go to libsndfile: its MP3 reader stops early on
-# VBR files without a Xing header (and chatters on stderr); on Ogg it is not faster.
-_SF_MAGIC = (b"RIFF", b"RF64", b"riff", b"FORM", b"fLaC")
-# Containers whose timestamps after a seek were checked to be exact.  Raw streams
-# (ADTS AAC, AC-3) only estimate them, and FFmpeg's Ogg FLAC re-sends packets.
-_SEEK_OK = frozenset({"mov", "mp4", "matroska", "asf", "wv", "mp3", "flac", "wav", "aiff", "ogg"})
+# Which headers go to libsndfile first and where FFmpeg's seeks are exact: formats.py.
+# (libsndfile's MP3 reader stops early on VBR files without a Xing header, and on Ogg it
+# is not faster; raw streams such as ADTS AAC only estimate their timestamps.)
 _PREROLL_S = 0.3  # decoded and dropped after a seek: MP3 bit reservoir, Opus pre-roll
 _MERGE_S = 1.0  # windows closer than this share one read (decoding 1 s < a seek)
 _SPAN_MAX_S = 60.0  # ...but no more native audio than this is held at once
@@ -105,8 +103,7 @@ class _AvSource:
             self.h.close()
             raise DecodeError(path, "no audio could be decoded")
         tb, fmt = self.s.time_base, set(self.h.format.name.split(","))
-        self.seekable = bool(fmt & _SEEK_OK) and tb is not None and not (
-            "ogg" in fmt and self.s.codec_context.name == "flac")
+        self.seekable = tb is not None and seeks_exactly(fmt, self.s.codec_context.name)
         self.coarse = self.seekable and float(tb) * self.rate > 1.0001  # ASF, Matroska: 1 ms
         self.declared = None  # unless stated in the header, not guessed from the bitrate
         if self.seekable and ("mp3" not in fmt or _mp3_declares_length(path)):
@@ -197,7 +194,7 @@ def _open(path: str):
         if not os.path.isfile(path):  # checked first: opening a FIFO would block
             raise FileNotFoundError if not os.path.exists(path) else IsADirectoryError
         with open(path, "rb") as f:
-            head, size = f.read(4), os.fstat(f.fileno()).st_size
+            head, size = f.read(HEADER_BYTES), os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         raise DecodeError(path, "file not found") from None
     except IsADirectoryError:
@@ -207,7 +204,7 @@ def _open(path: str):
     if size == 0:
         raise DecodeError(path, "empty file (0 bytes)")
     with contextlib.suppress(RuntimeError, ValueError):  # libsndfile declines: FFmpeg decides
-        if head in _SF_MAGIC:
+        if sndfile_first(head):
             return _SfSource(path)
     try:
         return _AvSource(path)

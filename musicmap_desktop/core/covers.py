@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import mutagen
 from mutagen.flac import Picture
 
-from .tags import _candidates
+from .tags import open_mutagen
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def embedded_picture(path: str) -> CoverSource | None:
     cannot be read (a damaged file still gets its folder's cover)."""
     try:
         with open(path, "rb") as f:
-            audio = mutagen.File(f, options=_candidates(f))
+            audio = open_mutagen(f)
     except OSError as e:
         raise CoverError(f"cannot read {os.path.basename(path)}: {e.strerror or e}") from None
     except mutagen.MutagenError:  # damaged tags (all 1,500 fuzzed files of nine formats gave this)

@@ -8,17 +8,15 @@ seconds; a cancel or a kill repeats at most those tracks.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 import numpy as np
-import sqlite_utils
 
-from . import embeddings
 from .audio import DecodeError
-from .db import BatchedWrites
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, EmbedProgress, Phase
+from .store import ids, tracks, vectors, windows
+from .store.db import BatchedWrites, Database
 from .windows import plan_windows
 
 log = logging.getLogger(__name__)
@@ -43,25 +41,10 @@ class EmbedSettings:
 
     @property
     def plan(self) -> str:
-        return "all" if self.n_windows is None else f"n{self.n_windows}-skip{self.skip_edges_s:g}"
+        return ids.plan_name(self.n_windows, self.skip_edges_s)
 
 
-def meanmax_model_id(backbone_id: str, plan: str) -> str:
-    """Id of the untrained track vector: mean ‖ max of the window features."""
-    return f"meanmax:{backbone_id}:{plan}"
-
-
-@dataclass
-class EmbedProgress(Progress):
-    windows: int = 0
-
-    @property
-    def windows_rate(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.windows / elapsed if elapsed > 0 else 0.0
-
-
-def _chunks(track: embeddings.PendingTrack, settings: EmbedSettings) -> list[list[int]]:
+def _chunks(track: windows.PendingTrack, settings: EmbedSettings) -> list[list[int]]:
     frames = plan_windows(track.duration, settings.n_windows, settings.skip_edges_s)
     return [frames[i:i + CHUNK_WINDOWS] for i in range(0, len(frames), CHUNK_WINDOWS)]
 
@@ -74,16 +57,16 @@ def _tasks(tracks, settings: EmbedSettings) -> Iterator[tuple]:
             yield track, frames, i == len(chunks) - 1
 
 
-def embed_library(db: sqlite_utils.Database, root: str | None, engine: Engine,
+def embed_library(db: Database, root: str | None, engine: Engine,
                   settings: EmbedSettings, cancel: CancelToken | None = None) -> Iterator[EmbedProgress]:
     """Embed every scanned track under ``root`` that has no window features yet."""
     from ..model.aggregate import meanmax_vector
 
     cancel = cancel or CancelToken()
     backbone_id = engine.backbone_id
-    pending = embeddings.tracks_without_windows(db, root, backbone_id, settings.plan)
-    progress = EmbedProgress("embed", 0, len(pending))
-    vector_id = meanmax_model_id(backbone_id, settings.plan)
+    pending = windows.tracks_without_windows(db, root, backbone_id, settings.plan)
+    progress = EmbedProgress(Phase.EMBED, 0, len(pending))
+    vector_id = ids.meanmax_model_id(backbone_id, settings.plan)
     parts: dict[str, list] = {}
     failed: dict[str, str] = {}
     with BatchedWrites(db, every_seconds=COMMIT_EVERY_SECONDS) as batch:
@@ -104,21 +87,20 @@ def embed_library(db: sqlite_utils.Database, root: str | None, engine: Engine,
             if batch.tick():
                 yield progress
     yield progress
-    yield EmbedProgress("done", progress.done, progress.total, windows=progress.windows, result=progress)
+    yield EmbedProgress(Phase.DONE, progress.done, progress.total, windows=progress.windows, result=progress)
 
 
 def _finish(db, track, parts, failure, backbone_id, plan, vector_id, aggregate) -> None:
     if failure is not None or not parts:
         reason = failure or "cannot decode audio: no audio frames"
-        db.execute("UPDATE tracks SET status = 'failed', reason = ? WHERE fingerprint = ?",
-                   [reason, track.fingerprint])
+        tracks.mark_failed(db, track.fingerprint, reason)
         return
-    w = embeddings.WindowFeatures(
+    w = windows.WindowFeatures(
         np.asarray([f for p in parts for f in p[0]], np.int32),
         np.concatenate([p[1] for p in parts]).astype(np.float16),
         np.concatenate([p[2] for p in parts]).astype(np.float16),
     )
-    embeddings.save_windows(db, track.fingerprint, backbone_id, plan, w)
-    embeddings.save_track_tags(db, track.fingerprint, backbone_id, plan, w.taggram)
+    windows.save_windows(db, track.fingerprint, backbone_id, plan, w)
+    windows.save_track_tags(db, track.fingerprint, backbone_id, plan, w.taggram)
     # The vector comes from the stored (float16) features, so recomputing it later is bit-identical.
-    embeddings.save_vector(db, track.fingerprint, vector_id, aggregate(w.features))
+    vectors.save_vector(db, track.fingerprint, vector_id, aggregate(w.features))

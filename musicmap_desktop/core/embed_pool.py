@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ import numpy as np
 
 from .audio import DecodeError, decode_segments
 from .jobs import CancelToken
+from .store import ids
 from .windows import segment_starts
 
 log = logging.getLogger(__name__)
@@ -131,10 +133,7 @@ class InWorkers:
     """Decode and infer in ``workers`` single-threaded CPU processes."""
 
     def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None) -> None:
-        from ..model import finetuned, registry
-
-        self.backbone_id = registry.model_id(backbone_name) if top is None else finetuned.finetuned_id(
-            backbone_name, top)
+        self.backbone_id = ids.backbone_id(backbone_name, top)
         self.pool = _Pool(workers, (backbone_name, top))
 
     def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
@@ -145,11 +144,14 @@ class InWorkers:
 
 
 class InProcess:
-    """Decode in ``decode_workers`` processes (0: here), run ``backbone`` in this process."""
+    """Decode in ``decode_workers`` processes (0: here), run ``backbone`` in this process.
 
-    def __init__(self, backbone, decode_workers: int = 1) -> None:
+    ``backbone_id``: the windows' key; by default that of the bundled backbone it is (its
+    ``name`` and fine-tuned ``top``)."""
+
+    def __init__(self, backbone, decode_workers: int = 1, backbone_id: str | None = None) -> None:
         self.backbone = backbone
-        self.backbone_id = backbone.backbone_id
+        self.backbone_id = backbone_id or ids.backbone_id(backbone.name, backbone.top)
         self.pool = _Pool(decode_workers) if decode_workers > 0 else None
 
     def close(self) -> None:
@@ -201,3 +203,31 @@ def build_engine(backbone_name: str, device: str = "auto", workers: int | None =
     if resolve_device(device).type == "cpu":
         return InWorkers(backbone_name, workers or os.cpu_count() or 1, top)
     return InProcess(MusicnnBackbone(backbone_name, device, top=top), decode_workers=workers or 2)
+
+
+class Engines:
+    """The app's engine, for its whole lifetime: built on first need, kept for every later job
+    (worker start-up costs seconds), rebuilt only when a model reads another backbone (a
+    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine."""
+
+    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None) -> None:
+        self.backbone_name, self.device, self.workers = backbone_name, device, workers
+        self._lock = threading.Lock()
+        self._engine = None
+        self._top: str | None = None
+
+    def get(self, model=None):
+        top = model.backbone_top if model is not None else None
+        with self._lock:
+            if self._engine is not None and top != self._top:
+                self._engine.close()  # one engine at a time: each holds its models in memory
+                self._engine = None
+            if self._engine is None:
+                self._engine, self._top = build_engine(self.backbone_name, self.device, self.workers, model), top
+            return self._engine
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None

@@ -7,10 +7,11 @@ import json
 from typing import BinaryIO, TextIO
 
 import numpy as np
-import sqlite_utils
 
-from . import embeddings
-from .library import display, iter_tracks
+from .store import vectors, windows
+from .store.db import Database
+from .store.paths import display
+from .store.tracks import iter_tracks
 
 TAG_FIELDS = ("title", "artist", "album", "albumartist", "genres", "year", "tracknumber",
               "discnumber", "duration", "codec")
@@ -23,7 +24,7 @@ def top_tags(taggram: np.ndarray, tag_names, k: int = 5) -> list[tuple[str, floa
     return [(tag_names[i], round(float(mean[i]), 4)) for i in order]
 
 
-def track_records(db: sqlite_utils.Database, root: str | None, backbone_id: str, plan: str,
+def track_records(db: Database, root: str | None, backbone_id: str, plan: str,
                   vector_model_id: str, tag_names) -> list[dict]:
     records = []
     for row in iter_tracks(db, root):
@@ -32,11 +33,9 @@ def track_records(db: sqlite_utils.Database, root: str | None, backbone_id: str,
         rec = {"path": display(row["path"])}
         for f in TAG_FIELDS:
             rec[f] = json.loads(row["genres_json"] or "[]") if f == "genres" else row[f]
-        w = embeddings.load_windows(db, row["fingerprint"], backbone_id, plan)
+        w = windows.load_windows(db, row["fingerprint"], backbone_id, plan)
         rec["top_tags"] = top_tags(w.taggram, tag_names) if w is not None else []
-        vec = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?",
-                         [row["fingerprint"], vector_model_id]).fetchone()
-        rec["vector"] = np.frombuffer(vec[0], "<f4") if vec else None
+        rec["vector"] = vectors.load_vector(db, row["fingerprint"], vector_model_id)
         records.append(rec)
     return records
 

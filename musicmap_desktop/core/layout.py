@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, Phase, Progress
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +171,15 @@ def compute_layout(vectors: np.ndarray, cancel: CancelToken | None = None, seed:
     cancel = cancel or CancelToken()
     unit = unit_rows(vectors)
     n = len(unit)
-    yield Progress("pca", 0, n)
+    yield Progress(Phase.PCA, 0, n)
     reduced = pca(unit, PCA_DIMS) if n else np.zeros((0, PCA_DIMS), np.float32)
     if cancel.cancelled:
         return
     if n < MIN_TSNE or not reduced.any():  # tiny, or every vector identical
-        yield Progress("done", n, n, result=normalise_xy(reduced[:, :2]))
+        yield Progress(Phase.DONE, n, n, result=normalise_xy(reduced[:, :2]))
         return
     chosen = _landmarks(n, seed)
-    yield Progress("tsne", 0, n)
+    yield Progress(Phase.TSNE, 0, n)
     log.info("t-SNE on %d of %d points", len(chosen), n)
     xy = np.zeros((n, 2), np.float32)
     start = None if init is None else np.asarray(init, np.float32)[chosen]
@@ -189,9 +189,9 @@ def compute_layout(vectors: np.ndarray, cancel: CancelToken | None = None, seed:
         return
     rest = np.setdiff1d(np.arange(n), chosen)
     if len(rest):
-        yield Progress("place", len(chosen), n)
+        yield Progress(Phase.PLACE, len(chosen), n)
         xy[rest] = place_new_points(unit[chosen], xy[chosen], unit[rest])
-    yield Progress("done", n, n, result=xy)
+    yield Progress(Phase.DONE, n, n, result=xy)
 
 
 def _landmarks(n: int, seed: int) -> np.ndarray:

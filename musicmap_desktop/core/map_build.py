@@ -19,13 +19,16 @@ import os
 from typing import Iterator
 
 import numpy as np
-import sqlite_utils
 
-from . import embeddings, layouts_store
 from .clusters import choose_k, cluster, k_range, name_clusters
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, MapProgress, Phase, Progress
 from .layout import MIN_TSNE, centred_unit_rows, compute_layout, core_size, place_new_points, unit_rows
 from .mapdata import MapData, TrackView
+from .store import layouts
+from .store import tracks as track_store
+from .store import vectors as vector_store
+from .store.db import Database
+from .store.windows import mean_taggrams
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +36,14 @@ REGROW = 2.0  # relayout a growing small map when it holds more than this × its
 TOP_TAGS = 5
 
 
-def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbone_id: str, plan: str,
+def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, plan: str,
               tag_names, cancel: CancelToken | None = None, k: int | None = None,
-              fresh: bool = False, seed: int = 0, regrow: bool = False) -> Iterator[Progress]:
-    """Yield progress; the last item's ``result`` is the MapData (nothing when cancelled)."""
+              fresh: bool = False, seed: int = 0, regrow: bool = False,
+              provisional: bool = False) -> Iterator[Progress]:
+    """Yield progress; the last item is a MapProgress whose ``result`` is the MapData (nothing
+    when cancelled); ``provisional`` says so on it (a map made while embedding goes on)."""
     cancel = cancel or CancelToken()
-    yield Progress("load")
+    yield Progress(Phase.LOAD)
     tracks, fps, vectors = load_tracks(db, model_id, root)
     vectors = centred_unit_rows(vectors)  # similarity, layout and clusters all use these
     tag_probs = _tag_probs(db, tracks, fps, backbone_id, plan, tag_names)
@@ -46,7 +51,7 @@ def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbo
         return
     uniq, first, inverse = _distinct(fps)  # copies of one file share a vector and a spot
     uvec = vectors[first] if tracks else np.zeros((0, 1), np.float32)
-    known = None if fresh else layouts_store.load_layout(db, model_id, root, layouts_store.set_hash(uniq))
+    known = None if fresh else layouts.load_layout(db, model_id, root, layouts.set_hash(uniq))
     if known is not None:
         xy, method, core, base = _pick(known, known.xy, uniq), known.method, known.core_points, known
     else:
@@ -62,10 +67,10 @@ def build_map(db: sqlite_utils.Database, root: str | None, model_id: str, backbo
             return
         labels, names = got
         names = names or name_clusters(labels[inverse], tracks, tag_probs, tag_names)
-        layouts_store.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
+        layouts.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
     data = MapData(tracks, xy[inverse], vectors, labels[inverse].astype(np.int32), list(names),
                    tuple(tag_names), tag_probs, model_id)
-    yield Progress("done", len(tracks), len(tracks), result=data)
+    yield MapProgress(Phase.DONE, len(tracks), len(tracks), result=data, provisional=provisional)
 
 
 def _tag_probs(db, tracks: list[TrackView], fps: list[str], backbone_id: str, plan: str,
@@ -83,7 +88,7 @@ def _clusters(method, base, uniq, uvec, k, seed, cancel):
     """(labels, names or None to name afresh) of the distinct fingerprints; None when cancelled."""
     if method == "placed" and base.labels is not None and base.k == k:
         return _carry_labels(base, uniq, uvec), base.names  # stable colours and names
-    yield Progress("clusters", 0, len(uniq))
+    yield Progress(Phase.CLUSTERS, 0, len(uniq))
     labels = cluster(uvec, k or choose_k(uvec, *k_range(len(uvec)), seed=seed), seed)
     return None if cancel.cancelled else (labels, None)
 
@@ -91,12 +96,12 @@ def _clusters(method, base, uniq, uvec, k, seed, cancel):
 def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False):
     """(xy, method, core points, layout it grew from) for the distinct fingerprints; None when cancelled."""
     n = len(uniq)
-    base = None if fresh else layouts_store.latest_layout(db, model_id, root)
+    base = None if fresh else layouts.latest_layout(db, model_id, root)
     init = None
     if base is not None:
         old, where = _overlap(base, uniq)
         if len(old):
-            yield Progress("place", len(old), n)
+            yield Progress(Phase.PLACE, len(old), n)
             new = np.setdiff1d(np.arange(n), old)
             xy = np.zeros((n, 2), np.float32)
             xy[old] = base.xy[where]
@@ -120,13 +125,13 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
 def _morph_start(db, model_id, root, uniq, uvec):
     """Start positions for the first map of new vectors (a retrained model): where the
     tracks were on the previous model's map, so the points move rather than reshuffle."""
-    previous = layouts_store.latest_layout_of_another_model(db, model_id, root)
+    previous = layouts.latest_layout_of_another_model(db, model_id, root)
     if previous is None:
         return None
     old, where = _overlap(previous, uniq)
     if len(old) < 2:
         return None
-    yield Progress("place", len(old), len(uniq))
+    yield Progress(Phase.PLACE, len(old), len(uniq))
     xy = np.zeros((len(uniq), 2), np.float32)
     xy[old] = previous.xy[where]
     new = np.setdiff1d(np.arange(len(uniq)), old)
@@ -135,19 +140,19 @@ def _morph_start(db, model_id, root, uniq, uvec):
     return xy
 
 
-def _overlap(base: layouts_store.StoredLayout, uniq: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _overlap(base: layouts.StoredLayout, uniq: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Indices into uniq of the fingerprints base placed, and their rows in base."""
     pos = {fp: i for i, fp in enumerate(base.fingerprints)}
     pairs = [(i, pos[fp]) for i, fp in enumerate(uniq) if fp in pos]
     return np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
 
 
-def _pick(base: layouts_store.StoredLayout, values: np.ndarray, uniq: list[str]) -> np.ndarray:
+def _pick(base: layouts.StoredLayout, values: np.ndarray, uniq: list[str]) -> np.ndarray:
     """Rows of a stored array for uniq (every fingerprint of uniq is in base)."""
     return values[_overlap(base, uniq)[1]]
 
 
-def _carry_labels(base: layouts_store.StoredLayout, uniq: list[str], uvec: np.ndarray) -> np.ndarray:
+def _carry_labels(base: layouts.StoredLayout, uniq: list[str], uvec: np.ndarray) -> np.ndarray:
     """Old tracks keep their cluster; new ones join the cluster with the nearest centroid."""
     old, where = _overlap(base, uniq)
     labels = np.full(len(uniq), -1, np.int32)
@@ -164,14 +169,13 @@ def _carry_labels(base: layouts_store.StoredLayout, uniq: list[str], uvec: np.nd
     return labels
 
 
-def load_tracks(db: sqlite_utils.Database, model_id: str,
+def load_tracks(db: Database, model_id: str,
                 root: str | None) -> tuple[list[TrackView], list[str], np.ndarray]:
     """Every track under root with a vector of this model: views, fingerprints, vectors [n, d]."""
-    ids, vectors = embeddings.load_vectors(db, model_id, root)
+    ids, vectors = vector_store.load_vectors(db, model_id, root)
     wanted = set(ids)
     rows = {}
-    for r in db.execute("SELECT id, path, title, artist, album, albumartist, genres_json, year, duration,"
-                        " fingerprint FROM tracks WHERE status = 'ok'"):
+    for r in track_store.map_rows(db):
         if r[0] in wanted:
             rows[r[0]] = r
     tracks, fps = [], []
@@ -187,21 +191,6 @@ def load_tracks(db: sqlite_utils.Database, model_id: str,
             albumartist=r[5] or "", genres=genres, year=r[7], duration=r[8] or 0.0))
         fps.append(r[9])
     return tracks, fps, np.asarray(vectors, np.float32)
-
-
-def mean_taggrams(db: sqlite_utils.Database, fingerprints: list[str], backbone_id: str,
-                  plan: str) -> np.ndarray | None:
-    """float32 [n, tags]: each fingerprint's taggram averaged over its windows (NaN rows if none)."""
-    rows = db.execute("SELECT fingerprint, taggram FROM track_tags WHERE backbone_id = ? AND plan = ?",
-                      [backbone_id, plan]).fetchall()
-    if not rows:
-        return None
-    known = {fp: i for i, (fp, _) in enumerate(rows)}
-    means = np.frombuffer(b"".join(blob for _, blob in rows), "<f4").reshape(len(rows), -1)
-    pick = np.array([known.get(fp, -1) for fp in fingerprints], dtype=np.int64)
-    out = np.full((len(fingerprints), means.shape[1]), np.nan, np.float32)
-    out[pick >= 0] = means[pick[pick >= 0]]
-    return out
 
 
 def _set_top_tags(tracks: list[TrackView], tag_probs: np.ndarray | None, tag_names) -> None:

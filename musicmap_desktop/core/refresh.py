@@ -2,7 +2,7 @@
 
 While embedding, a provisional map is built every ``MAP_EVERY_SECONDS`` so the
 window can show tracks as their vectors arrive. Items that carry a result
-(a ScanSummary, a MapData) are the ones the GUI applies.
+(a ScanSummary; a MapData on a MapProgress, provisional or final) are the ones the GUI applies.
 """
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-import sqlite_utils
-
-from .album_models import AlbumModelEntry, vector_model_id, windows_backbone_id
+from .album_models import AlbumModelEntry, windows_backbone_id
 from .embed import EmbedSettings, Engine, embed_library
-from .jobs import CancelToken, Progress
-from .layouts_store import latest_layout
+from .jobs import CancelToken, Phase, Progress
 from .scan import scan
+from .store import ids
+from .store.db import Database
+from .store.layouts import latest_layout
 from .track_vectors import vectorize
 
 MAP_EVERY_SECONDS = 10.0
@@ -33,7 +33,7 @@ class RefreshPlan:
     vectors: AlbumModelEntry | None = None  # album model making the track vectors; None: mean‖max
 
 
-def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan,
+def refresh_library(db: Database, plan: RefreshPlan,
                     make_engine: Callable[[AlbumModelEntry | None], Engine],
                     tag_names: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
     """``make_engine(plan.vectors)``: the engine for that model's backbone (a fine-tuned one
@@ -48,8 +48,8 @@ def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan,
     else:
         from ..model import registry
 
-        backbone_id = windows_backbone_id(plan.vectors, registry.model_id(registry.DEFAULT_MODEL))
-    model_id = vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
+        backbone_id = windows_backbone_id(plan.vectors, ids.backbone_id(registry.DEFAULT_MODEL))
+    model_id = ids.vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).
     regrow = latest_layout(db, model_id, plan.root) is None
@@ -57,7 +57,7 @@ def refresh_library(db: sqlite_utils.Database, plan: RefreshPlan,
         interval, last_map = MAP_EVERY_SECONDS, time.monotonic()
         for p in embed_library(db, plan.root, engine, plan.settings, cancel):
             yield p
-            if p.phase == "embed" and time.monotonic() - last_map > interval:
+            if p.phase is Phase.EMBED and time.monotonic() - last_map > interval:
                 yield from _vectors(db, plan, backbone_id, cancel)
                 yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, True, regrow)
                 # Each provisional map costs more as the library grows: space them out.
@@ -82,8 +82,6 @@ def _map(db, plan: RefreshPlan, backbone_id: str, model_id: str, tag_names, canc
          regrow: bool) -> Iterator[Progress]:
     from .map_build import build_map
 
-    for p in build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
-                       k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow):
-        if p.result is not None:
-            p.phase = "provisional-map" if provisional else "map"
-        yield p
+    yield from build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
+                         k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow,
+                         provisional=provisional)

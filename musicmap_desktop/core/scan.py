@@ -11,13 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator
 
-import sqlite_utils
-
-from . import library
-from .db import BatchedWrites, transaction
 from .fingerprint import fingerprint_stream
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, Phase, Progress
 from .tags import NotAudioError, TrackInfo, read_info
+from .store import libraries, tracks
+from .store.db import BatchedWrites, Database, transaction
+from .store.paths import display
 from .walk import FileEntry, WalkProblem, walk_audio
 
 COMMIT_EVERY_FILES = 200
@@ -42,11 +41,11 @@ class ScanSummary:
 
 @dataclass
 class _Plan:
-    todo: list[tuple[FileEntry, library.KnownTrack | None]]
-    missing: dict[str, library.KnownTrack]  # known under root, not seen this time
+    todo: list[tuple[FileEntry, tracks.KnownTrack | None]]
+    missing: dict[str, tracks.KnownTrack]  # known under root, not seen this time
 
 
-def scan(root: str, db: sqlite_utils.Database, cancel: CancelToken | None = None) -> Iterator[Progress]:
+def scan(root: str, db: Database, cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Yield progress; the last item has phase 'done' and the ``ScanSummary`` as ``result``."""
     cancel = cancel or CancelToken()
     root = os.path.abspath(root)
@@ -54,7 +53,7 @@ def scan(root: str, db: sqlite_utils.Database, cancel: CancelToken | None = None
         raise FileNotFoundError(f"not a folder: {root}")
     summary = ScanSummary(root)
     entries: list[FileEntry] = []
-    walking = Progress("walk")
+    walking = Progress(Phase.WALK)
     for entry in walk_audio(root, summary.folder_problems):
         entries.append(entry)
         walking.done += 1
@@ -62,19 +61,19 @@ def scan(root: str, db: sqlite_utils.Database, cancel: CancelToken | None = None
             yield walking
         if cancel.cancelled:
             break
-    plan = _plan(entries, library.known_tracks(db, root), summary)
+    plan = _plan(entries, tracks.known_tracks(db, root), summary)
     if not cancel.cancelled:
         yield from _process(db, plan, summary, cancel)
     if not cancel.cancelled:
         with transaction(db):
-            library.remove_tracks(db, [t.id for t in plan.missing.values()])
-            library.record_scan(db, root, summary.folder_problems)
+            tracks.remove_tracks(db, [t.id for t in plan.missing.values()])
+            libraries.record_scan(db, root, summary.folder_problems)
         summary.removed = len(plan.missing)
     summary.cancelled = cancel.cancelled
-    yield Progress("done", len(plan.todo), len(plan.todo), result=summary)
+    yield Progress(Phase.DONE, len(plan.todo), len(plan.todo), result=summary)
 
 
-def _plan(entries: list[FileEntry], known: dict[str, library.KnownTrack], summary: ScanSummary) -> _Plan:
+def _plan(entries: list[FileEntry], known: dict[str, tracks.KnownTrack], summary: ScanSummary) -> _Plan:
     todo = []
     for entry in entries:
         track = known.pop(entry.path, None)
@@ -89,7 +88,7 @@ def _plan(entries: list[FileEntry], known: dict[str, library.KnownTrack], summar
 
 
 def _process(db, plan: _Plan, summary: ScanSummary, cancel: CancelToken) -> Iterator[Progress]:
-    progress = Progress("read", 0, len(plan.todo))
+    progress = Progress(Phase.READ, 0, len(plan.todo))
     with BatchedWrites(db, COMMIT_EVERY_FILES, COMMIT_EVERY_SECONDS) as batch:
         for entry, track in plan.todo:
             if cancel.cancelled:
@@ -112,16 +111,16 @@ def _process_one(db, entry: FileEntry, track, plan: _Plan, summary: ScanSummary)
     if track is None:
         moved_from = _find_moved(db, fingerprint, plan) if fingerprint else None
         if moved_from is not None:
-            library.save_track(db, entry, fingerprint, info, reason, moved_from.id)
+            tracks.save_track(db, entry, fingerprint, info, reason, moved_from.id)
             summary.moved += 1
             return
         summary.new += 1
     else:
         summary.changed += 1
-    library.save_track(db, entry, fingerprint, info, reason, track.id if track else None)
+    tracks.save_track(db, entry, fingerprint, info, reason, track.id if track else None)
     if reason:
         summary.failed += 1
-        summary.failures[reason].append(library.display(entry.path))
+        summary.failures[reason].append(display(entry.path))
 
 
 def read_file(entry: FileEntry) -> tuple[FileEntry, str | None, TrackInfo | None, str | None]:
@@ -147,9 +146,9 @@ def read_file(entry: FileEntry) -> tuple[FileEntry, str | None, TrackInfo | None
         return entry, None, None, f"cannot read file: {e.strerror or e}"
 
 
-def _find_moved(db, fingerprint: str, plan: _Plan) -> library.KnownTrack | None:
+def _find_moved(db, fingerprint: str, plan: _Plan) -> tracks.KnownTrack | None:
     """A row with this content whose file is gone: the file was moved or renamed."""
-    for candidate in library.tracks_with_fingerprint(db, fingerprint):
+    for candidate in tracks.tracks_with_fingerprint(db, fingerprint):
         gone = plan.missing.pop(candidate.path, None)
         if gone is not None:
             return gone

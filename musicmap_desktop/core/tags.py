@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import mutagen
 
-from .formats import container_of
+from .formats import HEADER_BYTES, codec_name, mutagen_classes
 
 UNKNOWN_ARTIST = "Unknown artist"
 
@@ -28,12 +28,6 @@ _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "discnumber": ("discnumber", "disc", "tpos", "disk", "wm/partofset"),
 }
 _KEY_TO_FIELD = {k: name for name, keys in _FIELD_KEYS.items() for k in keys}
-
-_CODECS = {
-    "MP3": "mp3", "EasyMP3": "mp3", "FLAC": "flac", "OggVorbis": "vorbis", "OggOpus": "opus",
-    "OggFLAC": "flac", "OggSpeex": "speex", "WAVE": "pcm", "AIFF": "pcm", "ASF": "wma",
-    "WavPack": "wavpack", "MonkeysAudio": "ape", "AAC": "aac", "TrueAudio": "tta",
-}
 
 
 class NotAudioError(Exception):
@@ -63,7 +57,7 @@ class TrackInfo:
 def read_info(f: BinaryIO, path: str) -> TrackInfo:
     """Parse an open (read-only) file. Raises NotAudioError with a readable reason."""
     try:
-        audio = mutagen.File(f, options=_candidates(f))
+        audio = open_mutagen(f)
     except mutagen.MutagenError as e:
         raise NotAudioError(f"unreadable audio header: {e}") from None
     except Exception as e:  # mutagen raises plain errors on some damaged files
@@ -78,22 +72,13 @@ def read_info(f: BinaryIO, path: str) -> TrackInfo:
     return _build(fields, path, audio, duration)
 
 
-def _candidates(f: BinaryIO):
-    """mutagen classes for the container the header names, or None for mutagen's own guess.
-
-    mutagen weighs the file extension, so a FLAC named .mp3 would be parsed as
-    MP3 and fail; the magic bytes are the better witness.
-    """
-    from mutagen import aiff, asf, flac, monkeysaudio, mp4, oggflac, oggopus, oggspeex, oggvorbis, wave, wavpack
-
-    by_container = {
-        "flac": [flac.FLAC], "ogg": [oggvorbis.OggVorbis, oggopus.OggOpus, oggflac.OggFLAC, oggspeex.OggSpeex],
-        "wav": [wave.WAVE], "aiff": [aiff.AIFF], "wavpack": [wavpack.WavPack],
-        "ape": [monkeysaudio.MonkeysAudio], "asf": [asf.ASF], "mp4": [mp4.MP4],
-    }
-    head = f.read(12)
+def open_mutagen(f: BinaryIO):
+    """mutagen's view of an open file, read with the classes of the format its header names
+    (formats.py; mutagen guesses only where the header does not settle it). May raise anything
+    mutagen raises on damaged files."""
+    head = f.read(HEADER_BYTES)
     f.seek(0)
-    return by_container.get(container_of(head))
+    return mutagen.File(f, options=mutagen_classes(head))
 
 
 def _build(fields: dict[str, list[str]], path: str, audio, duration: float) -> TrackInfo:
@@ -191,7 +176,7 @@ def _codec(audio) -> str:
     codec = getattr(audio.info, "codec", None)  # MP4 gives 'mp4a.40.2' / 'alac'
     if codec:
         return "aac" if str(codec).startswith("mp4a") else str(codec)
-    return _CODECS.get(type(audio).__name__, type(audio).__name__.lower())
+    return codec_name(type(audio).__name__)
 
 
 def _stem(path: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from .covers import CoverError, CoverSource, find_cover
-from .jobs import CancelToken, Progress
+from .jobs import CancelToken, Phase, Progress
 
 SIZES = (64, 256)
 MAX_PIXELS = 40_000_000  # a bigger picture is skipped rather than decoded (8000 × 5000)
@@ -198,18 +198,18 @@ def _write_atomic(path: str, data: bytes) -> None:
 def thumbnail_job(cache: CoverCache, paths: Iterable[str], cancel: CancelToken | None = None) -> Iterator[Progress]:
     """Make the thumbnails of every track in ``paths`` not already current in the cache.
 
-    Yields Progress("covers", done, total, current=path) per track and checks ``cancel``
+    Yields Progress(Phase.COVERS, done, total, current=path) per track and checks ``cancel``
     between tracks; the last item's ``result`` is {path: CoverEntry} for the tracks it looked
     at (so the GUI can report the unusable ones). Cancelled: stops, nothing done is lost.
     """
     cancel = cancel or CancelToken()
     todo = [p for p in dict.fromkeys(paths) if cache.lookup(p) is None]
     done: dict[str, CoverEntry] = {}
-    first = Progress("covers", 0, len(todo))
+    first = Progress(Phase.COVERS, 0, len(todo))
     yield first
     for n, path in enumerate(todo, 1):
         if cancel.cancelled:
             return
         done[path] = cache.make(path)
-        yield Progress("covers", n, len(todo), current=path, started=first.started)
-    yield Progress("done", len(todo), len(todo), result=done, started=first.started)
+        yield Progress(Phase.COVERS, n, len(todo), current=path, started=first.started)
+    yield Progress(Phase.DONE, len(todo), len(todo), result=done, started=first.started)

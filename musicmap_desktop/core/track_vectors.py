@@ -9,39 +9,25 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
-import sqlite_utils
 
-from . import embeddings
-from .album_models import AlbumModelEntry, vector_model_id
-from .db import BatchedWrites
-from .jobs import CancelToken, Progress
-from .library import root_prefix
+from .album_models import AlbumModelEntry
+from .jobs import CancelToken, Phase, Progress
+from .store import ids, vectors, windows
+from .store.db import BatchedWrites, Database
 
 BATCH = 256
 
 
-def tracks_without_vectors(db: sqlite_utils.Database, root: str | None, backbone_id: str, plan: str,
-                           model_id: str) -> list[str]:
-    """Fingerprints under root with window features but no vector of this model."""
-    prefix = root_prefix(root) if root else b""
-    rows = db.execute(
-        "SELECT DISTINCT t.path, w.fingerprint FROM tracks t JOIN windows w ON w.fingerprint = t.fingerprint"
-        " WHERE t.status = 'ok' AND w.backbone_id = ? AND w.plan = ? AND NOT EXISTS"
-        " (SELECT 1 FROM vectors v WHERE v.fingerprint = w.fingerprint AND v.model_id = ?)",
-        [backbone_id, plan, model_id])
-    return sorted({fp for path, fp in rows if path.startswith(prefix)})
-
-
-def vectorize(db: sqlite_utils.Database, root: str | None, backbone_id: str, plan: str,
+def vectorize(db: Database, root: str | None, backbone_id: str, plan: str,
               entry: AlbumModelEntry, cancel: CancelToken | None = None,
               device: str = "cpu") -> Iterator[Progress]:
     """Compute and cache the vectors ``entry`` gives every track that lacks one."""
     cancel = cancel or CancelToken()
-    model_id = vector_model_id(entry, backbone_id, plan)
-    pending = tracks_without_vectors(db, root, backbone_id, plan, model_id)
-    progress = Progress("vectors", 0, len(pending))
+    model_id = ids.vector_model_id(entry, backbone_id, plan)
+    pending = vectors.tracks_without_vectors(db, root, backbone_id, plan, model_id)
+    progress = Progress(Phase.VECTORS, 0, len(pending))
     if not pending:
-        yield Progress("done", 0, 0, result=progress)
+        yield Progress(Phase.DONE, 0, 0, result=progress)
         return
     yield progress
     from ..model import album
@@ -52,15 +38,15 @@ def vectorize(db: sqlite_utils.Database, root: str | None, backbone_id: str, pla
             if cancel.cancelled:
                 return
             fps = pending[start:start + BATCH]
-            feats = [embeddings.load_windows(db, fp, backbone_id, plan).features for fp in fps]
-            vectors = embed_features(model, feats)
+            feats = [windows.load_windows(db, fp, backbone_id, plan).features for fp in fps]
+            made = embed_features(model, feats)
             batch.open()
-            for fp, v in zip(fps, vectors):
-                embeddings.save_vector(db, fp, model_id, v)
+            for fp, v in zip(fps, made):
+                vectors.save_vector(db, fp, model_id, v)
             progress.done += len(fps)
             batch.tick()
             yield progress
-    yield Progress("done", progress.done, progress.total, result=progress)
+    yield Progress(Phase.DONE, progress.done, progress.total, result=progress)
 
 
 def embed_features(model, features: list[np.ndarray], batch: int = BATCH) -> np.ndarray:

@@ -13,11 +13,10 @@ import math
 
 import numpy as np
 
-SR = 16000
-N_FFT = 512
-HOP = 256
-WINDOW_FRAMES = 187
-WINDOW_SEGMENT = (WINDOW_FRAMES - 1) * HOP + N_FFT  # 48128 samples
+from ..model.configuration import HOP, N_FFT, SR, WINDOW_FRAMES, WINDOW_SEGMENT
+
+__all__ = ["HOP", "N_FFT", "SR", "WINDOW_FRAMES", "WINDOW_SEGMENT", "n_frames", "n_samples", "plan_windows",
+           "segment_start", "segment_starts"]
 
 
 def n_samples(duration_s: float) -> int:

@@ -2,10 +2,13 @@
 
 Qt-free on purpose (plain hex strings and numpy), so the map, the legend and the tests share it.
 The map draws one scatter item per group, which keeps 100k points fast (see DESIGN "Measured").
+``COLOR_MODES`` is the one list of modes: the toolbar, the legend, validation and the saved
+setting all read it, so a new mode is one entry here (docs/architecture.md).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -19,7 +22,6 @@ PALETTE: tuple[str, ...] = (
     "#aa5d83", "#1785af", "#7a6eb7", "#ee5e23", "#e356a2", "#feaf83", "#60dbd4", "#3e96ea",
 )
 OTHER = "#8c8c8c"  # grey for "other" / unknown values
-MODES = ("cluster", "artist", "album", "genre", "year", "tag")
 
 # Matplotlib's viridis sampled at tenths; the ramp starts at 0.15 so the low end stays
 # visible on a dark background.
@@ -40,11 +42,11 @@ class LegendEntry:
 
 @dataclass
 class Coloring:
-    mode: str
+    mode: str  # the ColorMode that made it (ColorMode.colors sets it)
     index: np.ndarray  # int32 [n]: colour group of each point
     colors: list[str]  # colour of each group
     entries: list[LegendEntry]  # one legend row per non-empty group
-    continuous: bool = False
+    continuous: bool = False  # a RAMP legend: ordered bins (ColorMode.colors sets it)
     tag: str | None = None
 
     def members(self, key: int) -> np.ndarray:
@@ -63,24 +65,16 @@ def ramp(t: np.ndarray | float) -> list[str]:
 
 def color_by(data: MapData, mode: str = "cluster", tag: str | int | None = None,
              top_n: int = len(PALETTE)) -> Coloring:
-    """Colour groups for ``mode`` (one of MODES); ``tag`` names the auto-tag for mode "tag"."""
-    if mode == "cluster":
-        return _cluster(data, top_n)
-    if mode == "year":
-        return _year(data)
-    if mode == "tag":
-        return _tag(data, tag)
-    if mode not in _TEXT_KEYS:
-        raise ValueError(f"unknown colour mode {mode!r}; expected one of {MODES}")
-    codes, labels = _codes([_TEXT_KEYS[mode](t) for t in data.tracks])
-    return _categorical(mode, codes, labels, top_n, stable_slots=False)
+    """Colour groups for ``mode`` (a COLOR_MODES name); ``tag`` names the auto-tag for modes that need one."""
+    return color_mode(mode).colors(data, tag, top_n)
 
 
-_TEXT_KEYS = {
-    "artist": lambda t: t.artist or "(unknown artist)",
-    "album": lambda t: f"{t.album} — {t.albumartist or t.artist}" if t.album else "(no album)",
-    "genre": lambda t: t.genres[0] if t.genres else "(no genre)",
-}
+def _by_text(key: Callable) -> Callable[[MapData, object, int], Coloring]:
+    """A mode that colours by one text value of each track (the most common values get colours)."""
+    def color(data: MapData, tag, top_n: int) -> Coloring:
+        codes, labels = _codes([key(t) for t in data.tracks])
+        return _categorical(codes, labels, top_n, stable_slots=False)
+    return color
 
 
 def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -88,15 +82,14 @@ def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int64).ravel(), [str(v) for v in labels]
 
 
-def _cluster(data: MapData, top_n: int) -> Coloring:
+def _cluster(data: MapData, tag, top_n: int) -> Coloring:
     cluster = np.asarray(data.cluster, dtype=np.int64)
     k = int(cluster.max()) + 1 if len(cluster) else 0
     names = list(data.cluster_names) + [f"Cluster {c}" for c in range(len(data.cluster_names), k)]
-    return _categorical("cluster", cluster, names, top_n, stable_slots=True)
+    return _categorical(cluster, names, top_n, stable_slots=True)
 
 
-def _categorical(mode: str, codes: np.ndarray, labels: list[str], top_n: int,
-                 stable_slots: bool) -> Coloring:
+def _categorical(codes: np.ndarray, labels: list[str], top_n: int, stable_slots: bool) -> Coloring:
     """Top ``top_n`` values by count get palette colours, the rest share grey "other".
 
     With ``stable_slots`` (clusters) a value's colour is fixed by its code while all values fit,
@@ -116,10 +109,10 @@ def _categorical(mode: str, codes: np.ndarray, labels: list[str], top_n: int,
         rest = by_count[top_n:]
         colors.append(OTHER)
         entries.append(LegendEntry(len(keep), f"other ({len(rest)} more)", OTHER, int(counts[rest].sum())))
-    return Coloring(mode, group_of[codes] if len(codes) else np.zeros(0, np.int32), colors, entries)
+    return Coloring("", group_of[codes] if len(codes) else np.zeros(0, np.int32), colors, entries)
 
 
-def _binned(mode: str, bins: np.ndarray, labels: list[str], tag: str | None = None) -> Coloring:
+def _binned(bins: np.ndarray, labels: list[str], tag: str | None = None) -> Coloring:
     """Ordered bins coloured along the ramp; bin -1 (unknown) is grey and goes last."""
     k = len(labels)
     colors = ramp(np.linspace(0.0, 1.0, k)) if k > 1 else ramp([0.5])[:k]
@@ -130,10 +123,10 @@ def _binned(mode: str, bins: np.ndarray, labels: list[str], tag: str | None = No
         labels = labels + ["unknown"]
     entries = [LegendEntry(g, labels[g], colors[g], int(counts[g]))
                for g in range(len(colors)) if counts[g]]
-    return Coloring(mode, index, colors, entries, continuous=True, tag=tag)
+    return Coloring("", index, colors, entries, tag=tag)
 
 
-def _year(data: MapData) -> Coloring:
+def _year(data: MapData, tag=None, top_n: int = 0) -> Coloring:
     years = np.array([t.year if t.year else -1 for t in data.tracks], dtype=np.int64)
     known = np.unique(years[years > 0])
     if len(known) <= 12:  # few years: one bin each
@@ -143,10 +136,10 @@ def _year(data: MapData) -> Coloring:
         labels = [f"{d}s" for d in values]
         years = np.where(years > 0, years // 10 * 10, -1)
     bins = np.where(years > 0, np.searchsorted(values, years), -1)
-    return _binned("year", bins, labels)
+    return _binned(bins, labels)
 
 
-def _tag(data: MapData, tag: str | int | None) -> Coloring:
+def _tag(data: MapData, tag: str | int | None, top_n: int = 0) -> Coloring:
     if data.tag_probs is None or not len(data.tag_names):
         raise ValueError("this map has no auto-tag probabilities")
     col = data.tag_names.index(tag) if isinstance(tag, str) else int(tag or 0)
@@ -155,4 +148,58 @@ def _tag(data: MapData, tag: str | int | None) -> Coloring:
     edges = np.linspace(lo, hi if hi > lo else lo + 1e-6, TAG_BINS + 1)
     bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, TAG_BINS - 1)
     labels = [f"{edges[b]:.2f}–{edges[b + 1]:.2f}" for b in range(TAG_BINS)]
-    return _binned("tag", bins, labels, tag=data.tag_names[col])
+    return _binned(bins, labels, tag=data.tag_names[col])
+
+
+# ---- the registry -----------------------------------------------------------------------------
+GROUPS, RAMP = "groups", "ramp"  # legend kinds: the most common values + "other"; ordered bins
+
+
+@dataclass(frozen=True)
+class ColorMode:
+    name: str  # saved in the settings and used by the code; never change a released one
+    label: str  # the toolbar's "Colour: <label>"
+    title: str  # the legend's heading; "{tag}" is the chosen auto-tag
+    color: Callable[[MapData, str | int | None, int], Coloring]  # (data, tag, top_n) -> groups
+    legend: str = GROUPS  # GROUPS or RAMP
+    needs_tag: bool = False  # the toolbar shows the auto-tag choice
+
+    def legend_title(self, tag: str | None = None) -> str:
+        return self.title.format(tag=tag or "")
+
+    def colors(self, data: MapData, tag: str | int | None = None, top_n: int = len(PALETTE)) -> Coloring:
+        coloring = self.color(data, tag, top_n)
+        coloring.mode, coloring.continuous = self.name, self.legend == RAMP
+        return coloring
+
+
+COLOR_MODES: tuple[ColorMode, ...] = (
+    ColorMode("cluster", "Cluster", "Clusters", _cluster),
+    ColorMode("artist", "Artist", "Artists", _by_text(lambda t: t.artist or "(unknown artist)")),
+    ColorMode("album", "Album", "Albums",
+              _by_text(lambda t: f"{t.album} — {t.albumartist or t.artist}" if t.album else "(no album)")),
+    ColorMode("genre", "Genre", "Genres", _by_text(lambda t: t.genres[0] if t.genres else "(no genre)")),
+    ColorMode("year", "Year", "Year", _year, legend=RAMP),
+    ColorMode("tag", "Auto-tag", "Auto-tag “{tag}”", _tag, legend=RAMP, needs_tag=True),
+)
+MODES = tuple(m.name for m in COLOR_MODES)
+_BY_NAME = {m.name: m for m in COLOR_MODES}
+# Until 0.1.0 the window saved the mode as its position in this list; read such a value once.
+_SAVED_BY_POSITION = ("cluster", "artist", "album", "genre", "year", "tag")
+
+
+def color_mode(name: str) -> ColorMode:
+    """The mode called ``name``; ValueError for a name no mode has."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown colour mode {name!r}; expected one of {MODES}") from None
+
+
+def saved_mode_name(value) -> str:
+    """The mode a saved setting names: a name, or (saved by 0.1.0) a position; else "cluster"."""
+    text = str(value if value is not None else "")
+    if text.isdigit():
+        index = int(text)
+        text = _SAVED_BY_POSITION[index] if index < len(_SAVED_BY_POSITION) else ""
+    return text if text in _BY_NAME else COLOR_MODES[0].name

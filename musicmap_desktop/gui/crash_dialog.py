@@ -9,7 +9,7 @@ import traceback
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ..crash import write_report
+from ..system.crash import write_report
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """The one adapter between core generator jobs and Qt: runs a job off the GUI thread.
 
 Each yielded ``Progress`` becomes a signal (throttled so a fast job cannot flood
-the event loop); cancel sets the job's token, which the job checks between items.
+the event loop, but never dropping a new phase or a result); cancel sets the job's
+token, which the job checks between items.
 Widgets are only touched by slots on the GUI thread.
 """
 from __future__ import annotations
@@ -35,15 +36,15 @@ class JobThread(QThread):
         self.token.cancel()
 
     def run(self) -> None:  # worker thread
-        last_emit = 0.0
+        last_emit, last_phase = 0.0, None
         result = None
         try:
             for p in self._make_job(self.token):
                 result = p.result if p.result is not None else result
                 now = time.monotonic()
-                # Items with a result (a summary, a map) always go through.
-                if now - last_emit >= self._min_interval or p.result is not None:
-                    last_emit = now
+                # A new phase and items with a result (a summary, a map) always go through.
+                if now - last_emit >= self._min_interval or p.result is not None or p.phase != last_phase:
+                    last_emit, last_phase = now, p.phase
                     self.progress.emit(p)
         except Exception as e:  # a job bug must reach the user, not kill the thread silently
             log.error("job failed: %s", traceback.format_exc())

@@ -10,7 +10,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from .. import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
-from ..desktop import APP_ID, ICON_SIZES, icon_png
+from ..system.desktop import APP_ID, ICON_SIZES, icon_png
 from . import crash_dialog
 
 

@@ -5,10 +5,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from .colors import Coloring, LegendEntry
-
-_TITLES = {"cluster": "Clusters", "artist": "Artists", "album": "Albums", "genre": "Genres",
-           "year": "Year"}
+from .colors import Coloring, LegendEntry, color_mode
 
 
 def _swatch(color: str, size: int = 12) -> QIcon:
@@ -38,8 +35,7 @@ class Legend(QWidget):
             self.title.clear()
             self.set_entries([])
             return
-        title = f"Auto-tag “{coloring.tag}”" if coloring.mode == "tag" else _TITLES.get(coloring.mode, "")
-        self.title.setText(title)
+        self.title.setText(color_mode(coloring.mode).legend_title(coloring.tag))
         self.set_entries(coloring.entries)
 
     def set_entries(self, entries: list[LegendEntry]) -> None:

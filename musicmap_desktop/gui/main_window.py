@@ -10,10 +10,12 @@ from PySide6.QtWidgets import (
     QStackedWidget, QToolBar,
 )
 
-from ..core.library import display
+from ..core.store.paths import display
+from ..core.jobs import Phase, Progress
 from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
-from ..progress_text import format_duration, summary_text
+from ..core.text import format_duration, summary_text
+from .colors import COLOR_MODES, color_mode, saved_mode_name
 from .legend import Legend
 from .map_view import MapView
 from .playback import Playback
@@ -24,8 +26,7 @@ from .session import LibrarySession
 from .track_panel import TrackPanel
 from .welcome import WelcomeView, dropped_folder
 
-COLOR_MODES = (("Cluster", "cluster"), ("Artist", "artist"), ("Album", "album"), ("Genre", "genre"),
-               ("Year", "year"), ("Auto-tag", "tag"))
+COLOR_MODE_KEY = "view/color_mode"  # saved by name (colors.saved_mode_name reads older positions)
 
 
 class MainWindow(QMainWindow):
@@ -45,7 +46,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.restoreGeometry(settings.value("window/geometry", b""))
         self.restoreState(settings.value("window/state", b""))
-        self.color_mode.setCurrentIndex(int(settings.value("view/color_mode", 0)))
+        self._restore_color_mode()
 
     # ---- construction -------------------------------------------------------------
     def _build(self) -> None:
@@ -75,8 +76,8 @@ class MainWindow(QMainWindow):
         self.search = SearchBox()
         self.search.setPlaceholderText("Search title, artist, album, genre (Ctrl+F)")
         self.color_mode = QComboBox()
-        for label, mode in COLOR_MODES:
-            self.color_mode.addItem(f"Colour: {label}", mode)
+        for mode in COLOR_MODES:
+            self.color_mode.addItem(f"Colour: {mode.label}", mode.name)
         self.tag_choice = QComboBox()
         self.tag_choice.setVisible(False)
         self.k_spin = QSpinBox(minimum=0, maximum=60, specialValueText="auto", prefix="Clusters: ")
@@ -211,21 +212,26 @@ class MainWindow(QMainWindow):
         if self.folder:
             ProblemsDialog(self.session.cache, self.folder, self, on_retry=self.rescan).exec()
 
+    def _restore_color_mode(self) -> None:
+        saved = self.settings.value(COLOR_MODE_KEY, COLOR_MODES[0].name)
+        name = saved_mode_name(saved)
+        if saved != name:  # a position saved by 0.1.0, or a mode since removed: keep the name now
+            self.settings.setValue(COLOR_MODE_KEY, name)
+        self.color_mode.setCurrentIndex(self.color_mode.findData(name))
+
     def _apply_color_mode(self) -> None:
-        mode = self.color_mode.currentData()
-        self.tag_choice.setVisible(mode == "tag")
+        mode = color_mode(self.color_mode.currentData())
+        self.tag_choice.setVisible(mode.needs_tag)
         try:
-            self.map_view.set_color_mode(mode, self.tag_choice.currentText() if mode == "tag" else None)
+            self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
         except ValueError as e:
             self.status_label.setText(str(e))
 
     # ---- progress -----------------------------------------------------------------
-    def _on_progress(self, p) -> None:
-        what = {"walk": "Listing files", "read": "Reading tags", "embed": "Listening",
-                "load": "Loading map", "place": "Placing new tracks", "clusters": "Clustering",
-                "vectors": "Computing track vectors"}.get(p.phase)
-        if what is None:
-            return
+    def _on_progress(self, p: Progress) -> None:
+        if p.phase is Phase.DONE:
+            return  # a result: applied by show_map and the scan summary
+        what = p.phase.label  # the same words as the command line's progress line
         if p.total:
             self.progress_bar.setRange(0, p.total)
             self.progress_bar.setValue(p.done)
@@ -263,10 +269,10 @@ class MainWindow(QMainWindow):
             self.open_library(folder)
 
     def closeEvent(self, event) -> None:
-        self.session.wait()
+        self.session.close()
         self.player.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("player/volume", self.player.volume())
-        self.settings.setValue("view/color_mode", self.color_mode.currentIndex())
+        self.settings.setValue(COLOR_MODE_KEY, self.color_mode.currentData())
         super().closeEvent(event)

@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 
 from ..core.mapdata import MapData
 from ..core.playlists import select_in_polygon
-from .colors import MODES, OTHER, Coloring, color_by
+from .colors import COLOR_MODES, OTHER, Coloring, color_by, color_mode
 from .track_panel import track_tooltip
 
 PLAYING_RING = "#ff3d00"  # orange-red reads on dark and light backgrounds
@@ -141,8 +141,8 @@ class MapView(QWidget):
         try:
             coloring = color_by(data, *self._mode)
         except ValueError:  # e.g. colour by tag on a map without tags
-            self._mode = ("cluster", None)
-            coloring = color_by(data, "cluster")
+            self._mode = (COLOR_MODES[0].name, None)
+            coloring = color_by(data, *self._mode)
         self._apply(coloring)
         self._draw_overlays()
         if not keep_view:
@@ -171,9 +171,8 @@ class MapView(QWidget):
         self._draw_overlays()
 
     def set_color_mode(self, mode: str, tag: str | int | None = None) -> None:
-        """Colour by "cluster", "artist", "album", "genre", "year" or "tag" (with ``tag``)."""
-        if mode not in MODES:
-            raise ValueError(f"unknown colour mode {mode!r}; expected one of {MODES}")
+        """Colour by a mode of colors.COLOR_MODES ("cluster", "artist", …, "tag" with ``tag``)."""
+        color_mode(mode)  # ValueError for an unknown mode, before anything changes
         coloring = color_by(self.data, mode, tag) if self.data is not None else None  # may raise
         self._mode = (mode, tag)
         if coloring is not None:

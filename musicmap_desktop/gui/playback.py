@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..core.mapdata import MapData
 from ..core.playlists import write_m3u
 from ..core.similarity import most_similar, next_similar, path_between
-from ..core.windows import HOP, SR
+from ..model.configuration import HOP, SR
 
 
 class Playback(QObject):

@@ -14,7 +14,7 @@ from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
 
-from ..progress_text import format_duration
+from ..core.text import format_duration
 
 PlaybackState = QMediaPlayer.PlaybackState
 

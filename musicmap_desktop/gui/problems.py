@@ -5,8 +5,9 @@ from typing import Callable
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
-from ..core.db import Cache, transaction
-from ..core.library import display, failed_paths, mark_for_retry
+from ..core.store.db import Cache, transaction
+from ..core.store.paths import display
+from ..core.store.tracks import failed_paths, mark_for_retry
 
 
 class ProblemsDialog(QDialog):

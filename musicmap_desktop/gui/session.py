@@ -1,19 +1,19 @@
 """One library's background work for the window: refresh (scan, embed, map) and quick map loads.
 
 Results arrive as signals on the GUI thread; a cancelled job's map never reaches
-the window. Only one job runs at a time; starting another cancels the first.
+the window. Only one job runs at a time; starting another cancels the first. The
+session holds what the composition point built for the app's lifetime (the cache, the
+engine) and closes them with ``close`` when the window closes.
 """
 from __future__ import annotations
 
 import logging
-from typing import Callable
-
 from PySide6.QtCore import QObject, Signal
 
 from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
-from ..core.db import Cache
-from ..core.jobs import Progress
-from ..core.mapdata import MapData
+from ..core.embed_pool import Engines
+from ..core.store.db import Cache
+from ..core.jobs import MapProgress, Progress
 from ..core.refresh import RefreshPlan, refresh_library
 from ..core.scan import ScanSummary
 from .jobs import JobThread
@@ -28,27 +28,37 @@ class LibrarySession(QObject):
     finished = Signal(bool)  # cancelled?
     failed = Signal(str)
 
-    def __init__(self, cache: Cache, make_engine: Callable, tag_names: tuple[str, ...],
+    def __init__(self, cache: Cache, engines: Engines, tag_names: tuple[str, ...],
                  vector_models: VectorModels | None = None, vector_choice: str = AUTO, parent=None) -> None:
         super().__init__(parent)
         self.cache = cache
-        self.make_engine = make_engine
+        self.engines = engines
         self.tag_names = tag_names
         self.vector_models = vector_models
         self.vector_choice = vector_choice  # auto | bundled | meanmax | a model id
+        self.vectors_entry: AlbumModelEntry | None = None  # as last resolved (vectors())
         self.job: JobThread | None = None
 
     def vectors(self) -> AlbumModelEntry | None:
-        """The album model the map uses now (None: Musicnn mean‖max)."""
-        return self.vector_models.resolve(self.vector_choice) if self.vector_models else None
+        """The album model the map uses now (None: Musicnn mean‖max), resolved afresh (it reads
+        the models folder: once per job) and kept in ``vectors_entry`` for clicks to read."""
+        self.vectors_entry = self.vector_models.resolve(self.vector_choice) if self.vector_models else None
+        return self.vectors_entry
 
     @property
     def busy(self) -> bool:
         return self.job is not None and self.job.isRunning()
 
     def refresh(self, plan: RefreshPlan) -> None:
-        cache, make_engine, tags = self.cache, self.make_engine, self.tag_names
-        self._start(lambda token: refresh_library(cache.connect(), plan, make_engine, tags, token))
+        cache, make_engine, tags = self.cache, self.engines.get, self.tag_names
+
+        def job(token):  # runs on the job's thread: its own connection, closed when it ends
+            try:
+                yield from refresh_library(cache.connect(), plan, make_engine, tags, token)
+            finally:
+                cache.release()
+
+        self._start(job)
 
     def load_map(self, plan: RefreshPlan) -> None:
         """The map from the cache alone: no scan, no embedding (start-up in seconds)."""
@@ -63,6 +73,12 @@ class LibrarySession(QObject):
         if self.job is not None:
             self.job.cancel()
             self.job.wait()
+
+    def close(self) -> None:
+        """Stop the job, then close the engine and the cache (the window is closing)."""
+        self.wait()
+        self.engines.close()
+        self.cache.close()
 
     def _start(self, make_job) -> None:
         self.wait()
@@ -79,5 +95,5 @@ class LibrarySession(QObject):
         self.progress.emit(p)
         if isinstance(p.result, ScanSummary):
             self.scan_finished.emit(p.result)
-        elif isinstance(p.result, MapData):
-            self.map_ready.emit(p.result, p.phase == "provisional-map")
+        elif isinstance(p, MapProgress):
+            self.map_ready.emit(p.result, p.provisional)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.mapdata import MapData
-from ..progress_text import format_duration
+from ..core.text import format_duration
 from .colors import ramp
 
 

@@ -1,6 +1,9 @@
-"""Backbone model: Musicnn port (torch), its log-mel front-end, checkpoint conversion.
+"""Backbone model: Musicnn port (torch), its log-mel front-end, the album model, checkpoint conversion.
 
-Modules: ``melspec`` (audio -> log-mel windows), ``musicnn`` (the network),
-``registry`` (bundled weights, model ids), ``tf_checkpoint`` + ``convert``
-(one-off conversion of the official TF checkpoints; numpy only).
+Modules: ``configuration`` (the audio constants), ``melspec`` (audio -> log-mel windows),
+``musicnn`` (the network), ``backbone`` / ``ort_backbone`` (segments -> window features, in
+torch or ONNX Runtime), ``registry`` (bundled weights and their digest), ``digest`` (a model
+file's sha256), ``album`` / ``aggregate`` (window features -> track vectors), ``finetuned``
+(a fine-tuned top), ``tf_checkpoint`` + ``convert`` (one-off conversion of the official TF
+checkpoints; numpy only). No core, GUI or Qt here: cache ids are made in core/store/ids.py.
 """

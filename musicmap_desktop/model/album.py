@@ -17,7 +17,6 @@ Weights are safetensors only (never pickle); the config travels in the file.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -31,6 +30,8 @@ import torch.nn.functional as F
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from .digest import file_sha256
 
 BN_EPS = 1e-3  # Keras BatchNormalization default (the seed was Keras)
 BN_MOMENTUM = 0.01  # Keras momentum 0.99
@@ -89,7 +90,6 @@ class AlbumModel(nn.Module):
         self.fc = nn.Linear(2 * d, c.dim)
         self.out_bn = _bn(c.dim)
         self.classifier = nn.Linear(c.dim, c.n_classes) if c.n_classes > 0 else None
-        self.model_id: str | None = None  # set by load()
         self.metadata: dict = {}  # extra_metadata of the file it was loaded from
 
     def _inputs(self, features, mask) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,21 +163,10 @@ def pad_batch(tracks: Sequence[np.ndarray | torch.Tensor]) -> tuple[torch.Tensor
     return feats, mask
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def album_model_id(path: str | os.PathLike) -> str:
-    return "album-" + file_sha256(path)[:12]
-
-
 def save(model: AlbumModel, path: str | os.PathLike, config: AlbumModelConfig,
          extra_metadata: dict | None = None) -> str:
-    """Write weights + config JSON (safetensors metadata) atomically; return the model id."""
+    """Write weights + config JSON (safetensors metadata) atomically; return the file's sha256
+    (the store makes the model id of it: core/store/ids.album_model_id)."""
     if config != model.config:
         raise ValueError(f"config {config} does not match the model's {model.config}")
     meta = {"architecture": ARCHITECTURE, "config": dataclasses.asdict(config),
@@ -187,7 +176,7 @@ def save(model: AlbumModel, path: str | os.PathLike, config: AlbumModelConfig,
     tmp = path.with_name(path.name + ".tmp")
     save_file(state, str(tmp), metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
     os.replace(tmp, path)  # a crash never leaves a half-written model under `path`
-    return album_model_id(path)
+    return file_sha256(path)
 
 
 def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
@@ -218,6 +207,5 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumMo
         raise ValueError(f"{path}: bad config {meta['config']}: {e}") from e
     model = AlbumModel(config)
     model.load_state_dict(load_file(str(path), device="cpu"), strict=True)
-    model.model_id = album_model_id(path)
     model.metadata = meta.get("extra", {})
     return model.eval().to(device)

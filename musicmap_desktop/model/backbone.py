@@ -48,22 +48,33 @@ class MusicnnBackbone:
             from . import finetuned
 
             loaded = finetuned.build(name, top, self.device)
+        self.name, self.top = name, top  # what it is: the engine keys its windows by them
         self.model = loaded.model
-        self.backbone_id = loaded.model_id
         self.tags = loaded.tags
         self.batch_size = batch_size or default_batch_size(self.device)
 
-    @torch.inference_mode()
     def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        feats, tags = [], []
-        for i in range(0, len(segments), self.batch_size):
-            audio = torch.from_numpy(np.ascontiguousarray(segments[i:i + self.batch_size])).to(self.device)
-            # float32 mel: 3x cheaper than the float64 path that matches librosa's log-mel
-            # bit for bit, and the network's outputs stay within the parity tolerances
-            # (tests/model/test_backbone.py checks them through this very method).
-            out = self.model(log_mel(audio, center=False, precise=False))
-            feats.append(out.penultimate.float().cpu().numpy())
-            tags.append(out.taggram.float().cpu().numpy())
-        if not feats:
-            return np.zeros((0, 200), np.float32), np.zeros((0, len(self.tags)), np.float32)
-        return np.concatenate(feats), np.concatenate(tags)
+        def network(logmel: torch.Tensor):
+            out = self.model(logmel)
+            return out.penultimate.float().cpu().numpy(), out.taggram.float().cpu().numpy()
+
+        return embed_in_batches(segments, self.batch_size, network, len(self.tags), self.device)
+
+
+@torch.inference_mode()
+def embed_in_batches(segments: np.ndarray, batch_size: int, network, n_tags: int,
+                     device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """Segments [N, WINDOW_SEGMENT] -> (features [N, 200], taggram [N, n_tags]), ``batch_size`` at a time;
+    ``network(logmel)`` returns one batch's (features, taggram) as numpy."""
+    feats, tags = [], []
+    for i in range(0, len(segments), batch_size):
+        audio = torch.from_numpy(np.ascontiguousarray(segments[i:i + batch_size])).to(device)
+        # float32 mel: 3x cheaper than the float64 path that matches librosa's log-mel
+        # bit for bit, and the network's outputs stay within the parity tolerances
+        # (tests/model/test_backbone.py checks them through this very function).
+        f, t = network(log_mel(audio, center=False, precise=False))
+        feats.append(f)
+        tags.append(t)
+    if not feats:
+        return np.zeros((0, 200), np.float32), np.zeros((0, n_tags), np.float32)
+    return np.concatenate(feats), np.concatenate(tags)

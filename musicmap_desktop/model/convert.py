@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import json
 import logging
 import shutil
@@ -23,6 +22,8 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from .configuration import N_MELS
+from .digest import file_sha256
 from .musicnn import TF_LAYER_MAP, Musicnn
 from .tf_checkpoint import read_checkpoint
 
@@ -36,14 +37,6 @@ MODELS = {
 CKPT_FILES = (".index", ".data-00000-of-00001")
 PACKAGE = {"name": "musicnn", "version": "0.1.0", "source": "https://pypi.org/project/musicnn/0.1.0/",
            "authors": "Jordi Pons, Xavier Serra", "license": "ISC"}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _package_dir(src: Path, tmp: Path) -> Path:
@@ -118,7 +111,7 @@ def convert_one(pkg: Path, name: str, out: Path) -> dict:
     ckpt = pkg / folder
     variables = read_checkpoint(str(ckpt) + "/")
     config = config_from_variables(variables)
-    config["n_mels"] = 96  # musicnn configuration.N_MELS; kernels are 0.4/0.7 of it
+    config["n_mels"] = N_MELS  # kernels are 0.4/0.7 of it
     model = Musicnn(**config)
     sd = to_state_dict(variables)
     model.load_state_dict(sd, strict=True)  # shapes and names checked here
@@ -136,8 +129,8 @@ def convert_one(pkg: Path, name: str, out: Path) -> dict:
         "config": config,
         "tags": tags,
         "source": {**PACKAGE, "checkpoint": f"musicnn/{folder}/",
-                   "checkpoint_sha256": {f: sha256_file(ckpt / f) for f in CKPT_FILES}},
-        "weights_sha256": sha256_file(weights),
+                   "checkpoint_sha256": {f: file_sha256(ckpt / f) for f in CKPT_FILES}},
+        "weights_sha256": file_sha256(weights),
         "n_parameters": int(sum(p.numel() for p in model.parameters())),
     }
     (out / f"{name}.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",

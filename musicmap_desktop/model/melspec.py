@@ -17,11 +17,7 @@ import math
 import numpy as np
 import torch
 
-SR = 16000
-N_FFT = 512
-HOP = 256
-N_MELS = 96
-WINDOW_FRAMES = 187  # 3 s: librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1
+from .configuration import HOP, N_FFT, N_MELS, SR, WINDOW_FRAMES
 
 
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:
@@ -128,7 +124,7 @@ def log_compress(mel: torch.Tensor) -> torch.Tensor:
 
 
 def log_mel(audio: torch.Tensor, *, precise: bool | None = None, center: bool = True) -> torch.Tensor:
-    """Log-mel ``[..., frames, 96]`` on audio's device.
+    """Log-mel ``[..., frames, N_MELS]`` on audio's device.
 
     frames = 1 + samples // 256 with ``center``; 1 + (samples - 512) // 256 without.
     """

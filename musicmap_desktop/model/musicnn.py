@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .configuration import N_MELS
+
 BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization default
 BN_MOMENTUM = 0.01  # TF momentum 0.99; only matters when training
 
@@ -81,11 +83,11 @@ class MidBlock(nn.Module):
 class Musicnn(nn.Module):
     """MSD_musicnn / MTT_musicnn (and MSD_musicnn_big with its filter counts).
 
-    Input: log-mel windows [B, T, n_mels] (T = 187 for the official models,
+    Input: log-mel windows [B, T, n_mels] (T = WINDOW_FRAMES for the official models,
     any T >= 1 works).  Output: :class:`MusicnnOutput`.
     """
 
-    def __init__(self, n_mels: int = 96, n_classes: int = 50, timbral_filters: int = 204,
+    def __init__(self, n_mels: int = N_MELS, n_classes: int = 50, timbral_filters: int = 204,
                  temporal_filters: int = 51, midend_filters: int = 64,
                  backend_units: int = 200,
                  timbral_widths: tuple[int, ...] = (38, 67),

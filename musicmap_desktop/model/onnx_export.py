@@ -2,7 +2,7 @@
 
     python -m musicmap_desktop.model.onnx_export --out weights/
 
-Input: log-mel windows [batch, 187, 96]; outputs: penultimate [batch, 200] and taggram
+Input: log-mel windows [batch, WINDOW_FRAMES, N_MELS] (model/configuration.py); outputs: penultimate [batch, 200] and taggram
 [batch, 50]. Needs torch and the `onnx` package at export time only; the app needs just
 onnxruntime, which reads the graph (protobuf, nothing unpickled).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from . import registry
+from .configuration import N_MELS, WINDOW_FRAMES
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class _Outputs(torch.nn.Module):
 def export(name: str, out_dir: Path) -> Path:
     model = registry.build(name).model
     path = out_dir / f"{name}.onnx"
-    example = torch.zeros(2, 187, 96)
+    example = torch.zeros(2, WINDOW_FRAMES, N_MELS)
     torch.onnx.export(_Outputs(model), (example,), str(path), dynamo=False, opset_version=17,
                       input_names=["logmel"], output_names=["penultimate", "taggram"],
                       dynamic_axes={"logmel": {0: "batch"}, "penultimate": {0: "batch"}, "taggram": {0: "batch"}})

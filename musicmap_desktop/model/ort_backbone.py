@@ -2,7 +2,7 @@
 
 ONNX Runtime ran this network at ~130 windows/s on 2 threads where eager torch ran
 ~85 (batch 2, same machine, same run); outputs agree within the parity tolerances
-(tests/model/test_backbone.py). The ids are the torch weights' ids: same model.
+(tests/model/test_backbone.py). Its windows are the stock torch backbone's: same model.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from . import registry
-from .melspec import log_mel
+from .backbone import embed_in_batches
 
 
 def available() -> bool:
@@ -32,20 +32,14 @@ class OrtBackbone:
         options.inter_op_num_threads = 1
         graph = (resources.files(registry.WEIGHTS_PACKAGE) / f"{name}.onnx").read_bytes()
         self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-        self.backbone_id = registry.model_id(name)
+        self.name, self.top = name, None  # the stock network: same windows as the torch one
         self.tags = tuple(registry.load_meta(name)["tags"])
         self.batch_size = batch_size
         torch.set_num_threads(threads)
 
-    @torch.inference_mode()
     def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        feats, tags = [], []
-        for i in range(0, len(segments), self.batch_size):
-            audio = torch.from_numpy(np.ascontiguousarray(segments[i:i + self.batch_size]))
-            logmel = log_mel(audio, center=False, precise=False).numpy()
-            penultimate, taggram = self.session.run(None, {"logmel": logmel})
-            feats.append(penultimate)
-            tags.append(taggram)
-        if not feats:
-            return np.zeros((0, 200), np.float32), np.zeros((0, len(self.tags)), np.float32)
-        return np.concatenate(feats), np.concatenate(tags)
+        def network(logmel):
+            penultimate, taggram = self.session.run(None, {"logmel": logmel.numpy()})
+            return penultimate, taggram
+
+        return embed_in_batches(segments, self.batch_size, network, len(self.tags))

@@ -1,21 +1,22 @@
-"""Bundled backbone models: name -> constructor + weight file, and their ids.
+"""Bundled backbone models: name -> constructor + weight file, and the weights' digest.
 
 Weights ship in the ``musicmap_desktop.weights`` package (repo folder
 ``weights/``) as safetensors plus a json with the constructor config and tag
-names; nothing is unpickled.  A model id is ``name-<first 12 hex of the
-weight file's sha256>``, so cached window features are invalidated exactly
-when the weights change.
+names; nothing is unpickled.  The cache keys a backbone's windows by an id made
+from its name and the weight file's sha256 (core/store/ids.py), so cached window
+features are invalidated exactly when the weights change.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Callable
+
+from .digest import stream_sha256
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ MODELS: dict[str, ModelSpec] = {
 @dataclass(frozen=True)
 class LoadedModel:
     name: str
-    model_id: str
     model: Any  # torch.nn.Module in eval mode, on the requested device
     tags: tuple[str, ...]
     meta: dict
@@ -65,24 +65,8 @@ def _resource(filename: str):
 
 @functools.lru_cache(maxsize=None)
 def weights_sha256(name: str = DEFAULT_MODEL) -> str:
-    h = hashlib.sha256()
     with _resource(spec(name).weights).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def model_id(name: str = DEFAULT_MODEL) -> str:
-    return f"{name}-{weights_sha256(name)[:12]}"
-
-
-# A backbone fine-tuned from a stock one (model/finetuned.py): "<stock id>+ft-<top hash>".
-FT_MARK = "+ft-"
-
-
-def base_id(backbone_id: str) -> str:
-    """The stock backbone id a (possibly fine-tuned) backbone id starts from."""
-    return backbone_id.split(FT_MARK, 1)[0]
+        return stream_sha256(f)
 
 
 def load_meta(name: str = DEFAULT_MODEL) -> dict:
@@ -100,6 +84,5 @@ def build(name: str = DEFAULT_MODEL, device="cpu") -> LoadedModel:
         state = load_file(str(path), device="cpu")
     model.load_state_dict(state, strict=True)
     model.eval().requires_grad_(False).to(device)
-    mid = model_id(name)
-    log.debug("loaded %s on %s", mid, device)
-    return LoadedModel(name=name, model_id=mid, model=model, tags=tuple(meta["tags"]), meta=meta)
+    log.debug("loaded %s on %s", name, device)
+    return LoadedModel(name=name, model=model, tags=tuple(meta["tags"]), meta=meta)

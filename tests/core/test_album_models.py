@@ -5,11 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from musicmap_desktop.core import album_models, embeddings, track_vectors
-from musicmap_desktop.core.album_models import AlbumModelEntry, VectorModels, choose_model, vector_model_id
+from musicmap_desktop.core import album_models, track_vectors
+from musicmap_desktop.core.album_models import AlbumModelEntry, VectorModels, choose_model
 from musicmap_desktop.core.jobs import CancelToken
 from musicmap_desktop.core.map_build import build_map
-from musicmap_desktop.core.track_vectors import tracks_without_vectors, vectorize
+from musicmap_desktop.core.store import vectors as vector_store
+from musicmap_desktop.core.store import windows as window_store
+from musicmap_desktop.core.store.ids import album_model_id, vector_model_id
+from musicmap_desktop.core.store.vectors import tracks_without_vectors
+from musicmap_desktop.core.track_vectors import vectorize
 from musicmap_desktop.model import album
 from musicmap_desktop.model.album import AlbumModel, AlbumModelConfig
 
@@ -21,7 +25,8 @@ def _save(models_dir, seed, created, record=True):
     model = AlbumModel(AlbumModelConfig()).eval()
     os.makedirs(models_dir, exist_ok=True)
     tmp = os.path.join(models_dir, "incoming.safetensors")
-    model_id = album.save(model, tmp, model.config)
+    album.save(model, tmp, model.config)
+    model_id = album_model_id(tmp)
     path = os.path.join(models_dir, f"{model_id}.safetensors")
     os.replace(tmp, path)
     if record:
@@ -78,7 +83,7 @@ def test_shipped_bundled_record_is_consistent():
     entry = album_models.bundled_model()
     if entry is None:
         pytest.skip("no bundled album model in this checkout")
-    assert entry.id == album.album_model_id(entry.path)  # the record describes these weights
+    assert entry.id == album_model_id(entry.path)  # the record describes these weights
     assert isinstance(entry.info.get("default"), bool)
 
 
@@ -98,11 +103,11 @@ def test_vectorize_uses_cached_windows_only_and_resumes(tmp_path, no_bundled, mo
     assert len(tracks_without_vectors(lib.db, lib.root, BACKBONE, PLAN, vid)) == 7
     items = list(vectorize(lib.db, lib.root, BACKBONE, PLAN, entry))
     assert items[-1].result.total == 7  # the rerun did only what was missing
-    ids, vecs = embeddings.load_vectors(lib.db, vid, lib.root)
+    ids, vecs = vector_store.load_vectors(lib.db, vid, lib.root)
     assert len(ids) == 12 and vecs.shape == (12, 128)
     model = album.load(path)
     fp = lib.db.execute("SELECT fingerprint FROM tracks WHERE id = ?", [ids[0]]).fetchone()[0]
-    feats = embeddings.load_windows(lib.db, fp, BACKBONE, PLAN).features
+    feats = window_store.load_windows(lib.db, fp, BACKBONE, PLAN).features
     np.testing.assert_allclose(vecs[0], model.embed(torch.tensor(feats[None], dtype=torch.float32))[0].numpy(),
                                atol=1e-6)
 
@@ -144,7 +149,7 @@ def test_auto_skips_a_retrained_model_that_lost_to_meanmax(tmp_path, no_bundled)
     models = str(tmp_path / "models")
     good, _ = _save(models, 1, created=100.0)
     _, path = _save(models, 2, created=200.0, record=False)
-    weak = album.album_model_id(path)
+    weak = album_model_id(path)
     album_models.write_record(path, {"id": weak, "backbone_id": BACKBONE, "created": 200.0,
                                      "beats_meanmax": False})
     assert choose_model("auto", models, BACKBONE).id == good

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from audio_factory import make_library, make_track, write_long_silent_wav
-from musicmap_desktop.core import embeddings
-from musicmap_desktop.core.db import open_db
-from musicmap_desktop.core.embed import EmbedSettings, embed_library, meanmax_model_id
+from musicmap_desktop.core.store import windows as window_store
+from musicmap_desktop.core.store.db import open_db
+from musicmap_desktop.core.embed import EmbedSettings, embed_library
 from musicmap_desktop.core.embed_pool import InProcess, InWorkers
+from musicmap_desktop.core.store.ids import meanmax_model_id
 from musicmap_desktop.core.jobs import CancelToken
-from musicmap_desktop.core.library import iter_tracks
+from musicmap_desktop.core.store.tracks import iter_tracks
 from musicmap_desktop.core.scan import scan
 from musicmap_desktop.core.windows import WINDOW_SEGMENT
 
@@ -47,9 +48,16 @@ def scanned(root, tmp_path):
     return db
 
 
+def engine_for(backbone, workers=0):
+    if isinstance(backbone, InWorkers):
+        return backbone
+    if isinstance(backbone, FakeBackbone):  # not a bundled model: it says which windows it makes
+        return InProcess(backbone, workers, backbone_id=backbone.backbone_id)
+    return InProcess(backbone, workers)
+
+
 def run(db, root, backbone, settings=INLINE, cancel=None, workers=0):
-    engine = backbone if isinstance(backbone, InWorkers) else InProcess(backbone, workers)
-    return list(embed_library(db, str(root), engine, settings, cancel))[-1].result
+    return list(embed_library(db, str(root), engine_for(backbone, workers), settings, cancel))[-1].result
 
 
 def vector_of(db, path, model_id):
@@ -67,10 +75,11 @@ def test_real_model_embeds_every_format_once(tmp_path, real_backbone, engine):
         real_backbone = InWorkers("msd_musicnn", workers=2)
     done = run(db, tmp_path / "m", real_backbone, settings, workers=1)
     assert (done.done, done.total) == (10, 10)
-    mid = meanmax_model_id(real_backbone.backbone_id, settings.plan)
+    backbone_id = engine_for(real_backbone).backbone_id
+    mid = meanmax_model_id(backbone_id, settings.plan)
     vecs = [vector_of(db, t["path"], mid) for t in made]
     assert all(v.shape == (400,) and abs(np.linalg.norm(v) - 1) < 1e-5 for v in vecs)
-    w = embeddings.load_windows(db, next(iter_tracks(db))["fingerprint"], real_backbone.backbone_id, settings.plan)
+    w = window_store.load_windows(db, next(iter_tracks(db))["fingerprint"], backbone_id, settings.plan)
     assert w.features.shape == (1, 200) and w.taggram.shape == (1, 50)  # 4 s holds one full window
     assert ((w.taggram >= 0) & (w.taggram <= 1)).all()
     again = run(db, tmp_path / "m", real_backbone, settings)
@@ -81,7 +90,7 @@ def test_same_file_same_settings_gives_bit_identical_vectors(tmp_path, real_back
     path = make_track(tmp_path / "m", "a", "ogg", seconds=40, style=3)
     db = scanned(tmp_path / "m", tmp_path)
     settings = EmbedSettings(n_windows=5)
-    mid = meanmax_model_id(real_backbone.backbone_id, settings.plan)
+    mid = meanmax_model_id(engine_for(real_backbone).backbone_id, settings.plan)
     run(db, tmp_path / "m", real_backbone, settings)
     first = vector_of(db, path, mid).copy()
     db.execute("DELETE FROM windows")
@@ -133,7 +142,7 @@ def test_short_track_gets_one_padded_window(tmp_path):
     db = scanned(tmp_path / "m", tmp_path)
     run(db, tmp_path / "m", FakeBackbone())
     fp = next(iter_tracks(db))["fingerprint"]
-    assert embeddings.load_windows(db, fp, "fake-1", INLINE.plan).starts.tolist() == [0]
+    assert window_store.load_windows(db, fp, "fake-1", INLINE.plan).starts.tolist() == [0]
 
 
 def test_cancelled_embedding_resumes_without_repeating_finished_tracks(tmp_path, monkeypatch):
@@ -144,7 +153,7 @@ def test_cancelled_embedding_resumes_without_repeating_finished_tracks(tmp_path,
     monkeypatch.setattr(embed_module, "COMMIT_EVERY_SECONDS", 0.0)
     cancel = CancelToken()
     fake = FakeBackbone()
-    for p in embed_library(db, str(tmp_path / "m"), InProcess(fake, 0), INLINE, cancel):
+    for p in embed_library(db, str(tmp_path / "m"), engine_for(fake), INLINE, cancel):
         if p.done == 3:
             cancel.cancel()
     assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 3

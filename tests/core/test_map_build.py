@@ -4,10 +4,10 @@ import os
 import numpy as np
 import pytest
 
-from musicmap_desktop.core import layouts_store
-from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.store import layouts as layouts_store
+from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.jobs import CancelToken
-from musicmap_desktop.core.map_build import mean_taggrams
+from musicmap_desktop.core.store.windows import mean_taggrams
 
 from cache_factory import ALBUMS, BACKBONE, PLAN, TAGS, Library
 

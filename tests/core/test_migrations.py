@@ -1,8 +1,11 @@
 """Each migration is applied to a database at the previous schema that holds data."""
 import os
 
-from musicmap_desktop.core.db import applied_migrations, open_db, schema_version
-from musicmap_desktop.core.migrations import MIGRATIONS
+import pytest
+
+from musicmap_desktop.core.errors import CacheError
+from musicmap_desktop.core.store.db import applied_migrations, open_db, schema_version
+from musicmap_desktop.core.store.migrations import MIGRATIONS
 
 
 def db_at(path, n):
@@ -47,10 +50,8 @@ def test_migration_that_fails_leaves_schema_unchanged(tmp_path):
         raise RuntimeError("boom")
 
     db = db_at(tmp_path / "c.db", len(MIGRATIONS))
-    try:
+    with pytest.raises(RuntimeError, match="boom"):
         open_db(str(tmp_path / "c.db"), MIGRATIONS + [("9999_broken", broken)])
-    except Exception:
-        pass
     db = open_db(str(tmp_path / "c.db"))
     assert "half" not in db.table_names()
     assert schema_version(db) == len(MIGRATIONS)
@@ -58,12 +59,8 @@ def test_migration_that_fails_leaves_schema_unchanged(tmp_path):
 
 def test_newer_database_is_refused(tmp_path):
     open_db(str(tmp_path / "c.db"), MIGRATIONS + [("9999_future", lambda db: None)])
-    try:
+    with pytest.raises(CacheError, match="newer than this app"):
         open_db(str(tmp_path / "c.db"))
-    except Exception as e:
-        assert "newer than this app" in str(e)
-    else:
-        raise AssertionError("opened a database from a newer version")
 
 
 def test_0003_adds_embedding_tables_and_keeps_tracks(tmp_path):

@@ -6,9 +6,10 @@ import pytest
 
 from audio_factory import make_library, make_track, tag_file
 from musicmap_desktop.core import scan as scan_module
-from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.jobs import CancelToken
-from musicmap_desktop.core.library import failed_tracks, iter_tracks
+from musicmap_desktop.core.store.libraries import failed_tracks
+from musicmap_desktop.core.store.tracks import iter_tracks
 from musicmap_desktop.core.scan import scan
 
 
@@ -140,7 +141,7 @@ def test_scan_never_writes_music_files(tmp_path, db):
 
 
 def test_retry_rereads_a_failed_file_that_did_not_change(tmp_path, db, reads):
-    from musicmap_desktop.core.library import failed_paths, mark_for_retry
+    from musicmap_desktop.core.store.tracks import failed_paths, mark_for_retry
 
     bad = tmp_path / "m" / "bad.flac"
     bad.parent.mkdir()

@@ -5,8 +5,9 @@ import pytest
 
 from audio_factory import make_track, write_long_silent_wav
 from musicmap_desktop.core import scan as scan_module
-from musicmap_desktop.core.db import open_db
-from musicmap_desktop.core.library import failed_tracks, iter_tracks
+from musicmap_desktop.core.store.db import open_db
+from musicmap_desktop.core.store.libraries import failed_tracks
+from musicmap_desktop.core.store.tracks import iter_tracks
 from musicmap_desktop.core.scan import scan
 
 

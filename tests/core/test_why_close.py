@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from musicmap_desktop.core.embeddings import WindowFeatures
+from musicmap_desktop.core.store.windows import WindowFeatures
 from musicmap_desktop.core.layout import unit_rows
 from musicmap_desktop.core.mapdata import MapData, TrackView
 from musicmap_desktop.core.why_close import matching_windows, shared_tags, why_close

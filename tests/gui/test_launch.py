@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
-from musicmap_desktop.desktop import ICON_SIZES
+from musicmap_desktop.system.desktop import ICON_SIZES
 from musicmap_desktop.gui import crash_dialog, launch
-from musicmap_desktop.paths import log_dir, settings_location
+from musicmap_desktop.system.paths import log_dir, settings_location
 
 
 def test_window_icon_and_settings_path(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from musicmap_desktop.app import make_window
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     """30+ tracks, mixed formats, 4 audibly different albums, scanned and embedded once."""
-    from musicmap_desktop.core.db import open_db
+    from musicmap_desktop.core.store.db import open_db
     from musicmap_desktop.core.embed import EmbedSettings, embed_library
     from musicmap_desktop.core.embed_pool import InProcess
     from musicmap_desktop.core.scan import scan
@@ -60,6 +60,17 @@ def test_first_launch_shows_welcome_and_remembers_the_library(qtbot, window, tmp
     assert len(set(window.data.cluster_names)) == len(window.data.cluster_names) >= 2
 
 
+def test_status_bar_says_what_runs_in_every_phase_of_a_first_map(qtbot, window, tmp_path):
+    from musicmap_desktop.core.jobs import Phase
+
+    shown = {}
+    window.session.progress.connect(lambda p: shown.setdefault(p.phase, window.status_label.text()))
+    open_and_wait(qtbot, window, tmp_path / "music")  # embedded, never laid out: a fresh layout
+    for phase in (Phase.LOAD, Phase.PCA, Phase.TSNE, Phase.CLUSTERS):
+        assert shown[phase].startswith(phase.label), (phase, shown)
+    assert "Loading map" not in shown[Phase.TSNE]
+
+
 def test_click_plays_the_track_and_highlights_it(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, tmp_path / "music")
     mv = window.map_view
@@ -71,6 +82,36 @@ def test_click_plays_the_track_and_highlights_it(qtbot, window, tmp_path):
     assert window.panel.labels["title"].text() == window.data.tracks[i].title
     assert window.panel.similar.count() == 10
     assert mv._playing == i
+
+
+def test_one_engine_for_the_window_and_clicks_touch_no_new_connection(qtbot, window, tmp_path, monkeypatch):
+    from musicmap_desktop.core import album_models, embed_pool
+    from musicmap_desktop.core.store import db as store_db
+
+    built, closed, opened, scans = [], [], [], []
+    real_build, real_connect, real_scan = embed_pool.build_engine, store_db._connect, album_models.retrained_models
+
+    def build(*args, **kwargs):
+        engine = real_build(*args, **kwargs)
+        engine.close = lambda close=engine.close: (closed.append(engine), close())
+        built.append(engine)
+        return engine
+
+    monkeypatch.setattr(embed_pool, "build_engine", build)
+    open_and_wait(qtbot, window, tmp_path / "music")
+    with qtbot.waitSignal(window.session.finished, timeout=120_000):
+        window.rescan_action.trigger()  # Library → Rescan: a second refresh, the same engine
+    assert len(built) == 1 and closed == []
+    mv = window.map_view
+    qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(0))  # the GUI thread's connection
+    monkeypatch.setattr(store_db, "_connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    monkeypatch.setattr(album_models, "retrained_models", lambda *a: scans.append(a) or real_scan(*a))
+    for i in (3, 9, 27):
+        qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(i))
+        assert window.panel.labels["title"].text() == window.data.tracks[i].title
+    assert opened == [] and scans == []  # no connection, migration check or models folder per click
+    window.close()
+    assert closed == built
 
 
 def test_hover_shows_tooltip(qtbot, window, tmp_path):
@@ -250,6 +291,22 @@ def test_window_geometry_and_view_settings_are_remembered(qtbot, tmp_path, libra
     assert (again.width(), again.height()) == (700, 500)
 
 
+def test_colour_mode_is_saved_by_name_and_an_old_position_is_read_once(qtbot, tmp_path):
+    from musicmap_desktop.gui.colors import COLOR_MODES
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    settings.setValue("view/color_mode", 4)  # how 0.1.0 saved "Year": its position in the toolbar
+    window = make_window(str(tmp_path / "c.db"), settings, device="cpu")
+    qtbot.addWidget(window)
+    assert [window.color_mode.itemData(i) for i in range(window.color_mode.count())] == \
+        [m.name for m in COLOR_MODES]  # the toolbar lists the registry, in its order
+    assert window.color_mode.currentData() == "year" and settings.value("view/color_mode") == "year"
+    window.color_mode.setCurrentIndex(window.color_mode.findData("genre"))
+    window.close()
+    settings.sync()
+    assert QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat).value("view/color_mode") == "genre"
+
+
 def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     """Library → Track vectors lists a model retrained meanwhile; choosing it moves the points
     from their old places to the new layout instead of drawing a new random map."""
@@ -257,8 +314,9 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
 
     from musicmap_desktop.core import album_models
     from musicmap_desktop.core.mapdata import start_positions
-    from musicmap_desktop.model import album, registry
-    from musicmap_desktop.paths import models_dir
+    from musicmap_desktop.core.store import ids
+    from musicmap_desktop.model import album
+    from musicmap_desktop.system.paths import models_dir
 
     open_and_wait(qtbot, window, tmp_path / "music")
     before = window.data
@@ -266,10 +324,11 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     model = album.AlbumModel().eval()
     os.makedirs(models_dir(), exist_ok=True)
     tmp = os.path.join(models_dir(), "incoming.safetensors")
-    model_id = album.save(model, tmp, model.config)
+    album.save(model, tmp, model.config)
+    model_id = ids.album_model_id(tmp)
     path = os.path.join(models_dir(), f"{model_id}.safetensors")
     os.replace(tmp, path)
-    album_models.write_record(path, {"id": model_id, "backbone_id": registry.model_id("msd_musicnn")})
+    album_models.write_record(path, {"id": model_id, "backbone_id": ids.backbone_id("msd_musicnn")})
 
     frames = []
     show = window.map_view._show_positions

@@ -117,6 +117,27 @@ def test_switching_modes_reuses_scatter_items(view):
     assert cycle() == cycle() == cycle()
 
 
+def test_every_colour_mode_is_one_registry_entry(qtbot, view):
+    legend = Legend()
+    qtbot.addWidget(legend)
+    view.coloring_changed.connect(legend.set_coloring)
+    names = [m.name for m in colors.COLOR_MODES]
+    assert len(set(names)) == len(names) and colors.MODES == tuple(names)
+    for mode in colors.COLOR_MODES:
+        view.set_color_mode(mode.name, "rock")
+        assert view.coloring.mode == mode.name
+        assert view.coloring.continuous == (mode.legend == colors.RAMP)
+        assert legend.title.text() == mode.legend_title("rock") and legend.title.text()
+    with pytest.raises(ValueError, match="unknown colour mode"):
+        colors.color_mode("mood")
+
+
+def test_saved_colour_modes_read_by_name_or_by_their_old_position():
+    assert colors.saved_mode_name("album") == "album"
+    assert colors.saved_mode_name(4) == colors.saved_mode_name("4") == "year"  # 0.1.0 saved positions
+    assert colors.saved_mode_name("mood") == colors.saved_mode_name(99) == colors.saved_mode_name(None) == "cluster"
+
+
 def test_many_categories_get_top_n_colours_and_grey_other():
     data = blobs()
     c = colors.color_by(data, "album", top_n=4)  # 9 albums of 4 tracks

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musicmap_desktop.core.embed_pool import decode_task
+from musicmap_desktop.core.embed_pool import InProcess, decode_task
 from musicmap_desktop.core.windows import WINDOW_FRAMES
 from musicmap_desktop.model.backbone import MusicnnBackbone, resolve_device
 
@@ -62,4 +62,5 @@ def test_onnx_runtime_engine_matches_official_model(tmp_path, ref, name, key):
     want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
     assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)
     assert np.abs(taggram - want_t).max() <= 1e-5
-    assert backbone.backbone_id == MusicnnBackbone(name, device="cpu").backbone_id
+    # the same network: its windows are cached under the torch backbone's id
+    assert InProcess(backbone, 0).backbone_id == InProcess(MusicnnBackbone(name, device="cpu"), 0).backbone_id

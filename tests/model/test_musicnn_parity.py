@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from musicmap_desktop.core.store import ids
 from musicmap_desktop.model import melspec, registry
 
 REF = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference" / "musicnn_reference.npz"
@@ -117,11 +118,11 @@ def test_batch_independence_and_other_lengths(loaded, ref):
 def test_registry_ids_and_metadata():
     assert registry.DEFAULT_MODEL == "msd_musicnn"
     for name in MODELS:
-        mid = registry.model_id(name)
+        mid = ids.backbone_id(name)
         assert mid == f"{name}-{registry.weights_sha256(name)[:12]}"
         meta = registry.load_meta(name)
         assert meta["weights_sha256"] == registry.weights_sha256(name)
         assert meta["source"]["version"] == "0.1.0" and len(meta["tags"]) == 50
-    assert registry.model_id("msd_musicnn") != registry.model_id("mtt_musicnn")
+    assert ids.backbone_id("msd_musicnn") != ids.backbone_id("mtt_musicnn")
     with pytest.raises(KeyError):
         registry.spec("nope")

@@ -214,7 +214,7 @@ def test_convert_fake_wheel(tmp_path):
         assert {k: meta["config"][k] for k in cfg} == cfg
         files = [out / f"{name}.safetensors" for out in outs]
         assert files[0].read_bytes() == files[1].read_bytes()  # deterministic output
-        assert meta["weights_sha256"] == convert.sha256_file(files[0])
+        assert meta["weights_sha256"] == convert.file_sha256(files[0])
         src = read_checkpoint(str(pkg / folder) + "/")
         sd = load_file(str(files[0]))
         model = Musicnn(**meta["config"])

@@ -4,7 +4,11 @@ import os
 import subprocess
 import threading
 
+import pytest
+
 from audio_factory import make_library
+
+pytestmark = pytest.mark.slow  # builds and installs: minutes (./scripts/test -m "not slow" skips it)
 
 
 def _stderr_line(cmd, env, wanted: str, timeout: float = 120) -> str | None:

@@ -4,8 +4,12 @@ import subprocess
 import tarfile
 import zipfile
 
+import pytest
+
 from audio_factory import make_library
 from musicmap_desktop import __version__
+
+pytestmark = pytest.mark.slow  # builds and installs: minutes (./scripts/test -m "not slow" skips it)
 
 # Package data that must ship and be found through importlib.resources once installed.
 MUST_SHIP = ["musicmap_desktop/weights/msd_musicnn.safetensors", "musicmap_desktop/weights/msd_musicnn.onnx",
@@ -14,7 +18,8 @@ MUST_SHIP = ["musicmap_desktop/weights/msd_musicnn.safetensors", "musicmap_deskt
              "musicmap_desktop/resources/io.github.musicmap.MusicmapDesktop.metainfo.xml",
              "musicmap_desktop/resources/icons/hicolor/512x512/apps/io.github.musicmap.MusicmapDesktop.png",
              "musicmap_desktop/resources/icons/hicolor/scalable/apps/io.github.musicmap.MusicmapDesktop.svg",
-             "trainer/__init__.py", "musicmap_desktop/cli.py"]
+             "trainer/__init__.py", "musicmap_desktop/cli/main.py", "musicmap_desktop/core/store/db.py",
+             "musicmap_desktop/system/paths.py"]
 
 
 def _run(cmd, **kw):

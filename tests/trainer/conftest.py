@@ -10,7 +10,7 @@ import pytest
 from audio_factory import make_album_library
 from feature_factory import copy_db, gaussian_tracks, write_track
 from musicmap_desktop.cli import main
-from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.store.db import open_db
 
 
 @contextlib.contextmanager

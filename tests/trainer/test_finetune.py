@@ -11,16 +11,19 @@ import pytest
 import torch
 
 from feature_factory import copy_db
-from musicmap_desktop.core import embeddings
-from musicmap_desktop.core.album_models import choose_model, retrained_models, vector_model_id
-from musicmap_desktop.core.db import open_db
+from musicmap_desktop.core.album_models import choose_model, retrained_models
 from musicmap_desktop.core.jobs import CancelToken
+from musicmap_desktop.core.store import ids
+from musicmap_desktop.core.store import vectors as vector_store
+from musicmap_desktop.core.store import windows as window_store
+from musicmap_desktop.core.store.db import open_db
+from musicmap_desktop.core.store.ids import vector_model_id
 from musicmap_desktop.model import finetuned, registry
 from musicmap_desktop.model.musicnn import TOP_MODULES
 from tests.trainer.conftest import _private_home, _quiet_main as _main  # (pytest --import-mode=importlib)
 from trainer import finetune
 
-STOCK = registry.model_id("msd_musicnn")
+STOCK = ids.backbone_id("msd_musicnn")
 PLAN = "n20-skip5"
 FAST = ["--epochs", "5", "--no-mfcc", "--finetune-backbone", "--finetune-epochs", "2", "--steps-per-epoch", "2",
         "--tracks-per-step", "4", "--windows-per-step", "4"]
@@ -86,16 +89,20 @@ def test_random_starts_stay_in_the_track_and_skip_its_edges():
 
 # ---- the fine-tuned backbone file ------------------------------------------------------------
 def test_unchanged_top_gives_the_stock_features_and_tags(tmp_path):
+    from musicmap_desktop.core.embed_pool import InProcess
+    from musicmap_desktop.model.backbone import MusicnnBackbone
+
     stock = registry.build("msd_musicnn")
     path = tmp_path / "top.safetensors"
-    backbone_id = finetuned.save_top(finetuned.MusicnnTop(stock.model), path, "msd_musicnn")
-    assert backbone_id.startswith(STOCK + "+ft-") and registry.base_id(backbone_id) == STOCK
+    finetuned.save_top(finetuned.MusicnnTop(stock.model), path, "msd_musicnn")
+    backbone_id = ids.backbone_id("msd_musicnn", path)
+    assert backbone_id.startswith(STOCK + "+ft-") and ids.base_id(backbone_id) == STOCK
     loaded = finetuned.build("msd_musicnn", path)
     x = torch.randn(3, 187, 96)
     with torch.no_grad():
         a, b = stock.model(x), loaded.model(x)
     assert torch.allclose(a.penultimate, b.penultimate) and torch.allclose(a.taggram, b.taggram)
-    assert loaded.model_id == backbone_id
+    assert InProcess(MusicnnBackbone("msd_musicnn", "cpu", top=str(path)), 0).backbone_id == backbone_id
 
 
 def test_loading_a_top_refuses_pickles_and_other_weights(tmp_path):
@@ -113,6 +120,7 @@ def test_loading_a_top_refuses_pickles_and_other_weights(tmp_path):
 
 
 # ---- training ---------------------------------------------------------------------------------
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_finetune_trains_the_top_and_leaves_the_convs_alone(album_library, monkeypatch, tmp_path):
     from trainer.retrain import RetrainOptions, prepare
     from trainer.train import TrainSettings, train_album_model
@@ -140,12 +148,13 @@ def test_finetune_trains_the_top_and_leaves_the_convs_alone(album_library, monke
     assert [h["epoch"] for h in result.history] == [0, 1]
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_retrain_saves_a_finetuned_backbone_and_reanalyses_the_library(finetuned_run):
     entry = retrained_models(finetuned_run.models)[0]
     assert finetuned_run.report["model"] == entry.id
     top = Path(entry.backbone_top)
     assert top.name == f"{entry.id}.backbone.safetensors" == entry.info["backbone_top"] and top.is_file()
-    assert entry.backbone_id == finetuned.finetuned_id("msd_musicnn", top) != STOCK
+    assert entry.backbone_id == ids.backbone_id("msd_musicnn", top) != STOCK
     assert entry.info["base_backbone"] == "msd_musicnn" and entry.info["row"].startswith("fine-tuned")
     assert choose_model("auto", finetuned_run.models, STOCK).id == entry.id  # picked for the stock backbone
     assert not [p for p in os.listdir(finetuned_run.models) if p.startswith("incoming-")]
@@ -153,13 +162,14 @@ def test_retrain_saves_a_finetuned_backbone_and_reanalyses_the_library(finetuned
     fps = [r[0] for r in db.execute("SELECT fingerprint FROM tracks WHERE status = 'ok'")]
     assert len(fps) == 24 * 6
     for fp in fps:  # windows of the fine-tuned backbone at the planned starts, and vectors from them
-        mine, stock = (embeddings.load_windows(db, fp, b, PLAN) for b in (entry.backbone_id, STOCK))
+        mine, stock = (window_store.load_windows(db, fp, b, PLAN) for b in (entry.backbone_id, STOCK))
         assert np.array_equal(mine.starts, stock.starts) and not np.array_equal(mine.features, stock.features)
         np.testing.assert_allclose(mine.taggram, stock.taggram, atol=2e-3)  # tags from the stock top
-    ids, vectors = embeddings.load_vectors(db, vector_model_id(entry, entry.backbone_id, PLAN))
-    assert len(ids) == len(fps) and vectors.shape[1] == 128
+    track_ids, vectors = vector_store.load_vectors(db, vector_model_id(entry, entry.backbone_id, PLAN))
+    assert len(track_ids) == len(fps) and vectors.shape[1] == 128
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_evaluate_reads_the_cached_finetuned_windows(finetuned_run):
     def no_decoding(*a, **k):
         raise AssertionError("decoded audio again")
@@ -173,6 +183,7 @@ def test_evaluate_reads_the_cached_finetuned_windows(finetuned_run):
     assert table[f"retrained {entry.id}"] == finetuned_run.report["table"][entry.info["row"]]
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_cancelled_finetune_saves_nothing(finetuned_run, tmp_path):
     from trainer.finetune import FinetuneSettings
     from trainer.retrain import RetrainOptions, retrain
@@ -196,6 +207,7 @@ def test_cancelled_finetune_saves_nothing(finetuned_run, tmp_path):
     assert choose_model("auto", models, STOCK).id == previous
 
 
+@pytest.mark.slow  # a fine-tune on decoded audio
 def test_the_map_of_a_finetuned_model_reads_its_windows(finetuned_run, tmp_path):
     from musicmap_desktop.core.mapdata import MapData
     from musicmap_desktop.core.refresh import RefreshPlan, refresh_library

@@ -23,6 +23,7 @@ def _windows() -> np.ndarray:
     return segs
 
 
+@pytest.mark.slow  # librosa's first call compiles (numba): a minute
 def test_mfcc_from_mel_matches_librosa():
     mel = np.concatenate([librosa.feature.melspectrogram(y=s, center=False, **MEL).T for s in _windows()])
     ref = librosa.feature.mfcc(S=librosa.power_to_db(mel.T), n_mfcc=13).T

@@ -9,6 +9,7 @@ import pytest
 from feature_factory import BACKBONE, PLAN, copy_db
 from musicmap_desktop.cli import main
 from musicmap_desktop.core import album_models
+from musicmap_desktop.core.store import ids
 from musicmap_desktop.core.jobs import CancelToken
 from musicmap_desktop.model import album
 from trainer.retrain import RetrainOptions, retrain
@@ -22,7 +23,7 @@ FAST = ["--no-mfcc", "--epochs", "3"]
 
 
 def _vector_count(db, entry) -> int:
-    model_id = album_models.vector_model_id(entry, BACKBONE, PLAN)
+    model_id = ids.vector_model_id(entry, BACKBONE, PLAN)
     return db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0]
 
 
@@ -33,6 +34,7 @@ def _retrain_json(lib, capsys, *args) -> dict:
 
 # --- the generated audio library (scanned once per session) -------------------
 
+@pytest.mark.slow  # the session's generated album library, heard and retrained: a minute or more
 def test_retrained_model_beats_mean_max_on_held_out_albums(retrained):
     report, table = retrained.report, retrained.report["table"]
     assert (report["tracks"], report["albums"]) == (144, 24)
@@ -43,8 +45,9 @@ def test_retrained_model_beats_mean_max_on_held_out_albums(retrained):
     assert after >= before + 0.1, (before, after)  # measured 0.69 -> 0.91
 
 
+@pytest.mark.slow  # the session's generated album library, heard and retrained: a minute or more
 def test_retrained_model_is_in_use_with_its_vectors(retrained):
-    from musicmap_desktop.core.db import open_db
+    from musicmap_desktop.core.store.db import open_db
 
     entry = album_models.choose_model("auto", retrained.models, BACKBONE)
     assert entry is not None and entry.id == retrained.report["model"] and entry.kind == "retrained"
@@ -54,6 +57,7 @@ def test_retrained_model_is_in_use_with_its_vectors(retrained):
     assert _vector_count(open_db(retrained.db), entry) == 144  # the map can use it at once
 
 
+@pytest.mark.slow  # the session's generated album library, heard and retrained: a minute or more
 def test_evaluate_scores_the_albums_the_retrain_held_out(retrained, tmp_path, capsys):
     db = copy_db(retrained.db, tmp_path / "cache.sqlite3")
     # Another seed would split differently: the recorded test albums must win.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import sys
 
 from .paths import cache_dir, log_dir, models_dir, settings_location
@@ -32,21 +31,6 @@ def _is_sqlite(path: str) -> bool:
         return False
 
 
-def library_roots(db_path: str) -> list[str]:
-    """Folders scanned into this cache, read without changing the database."""
-    if not os.path.isfile(db_path):
-        return []
-    try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT root FROM libraries").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return []  # not our database, or from before libraries were recorded
-    return [os.fsdecode(bytes(r[0])) for r in rows]
-
-
 def _overlaps(folder: str, root: str) -> bool:
     folder, root = os.path.realpath(folder), os.path.realpath(root)
     return os.path.commonpath([folder, root]) in (folder, root)
@@ -54,6 +38,8 @@ def _overlaps(folder: str, root: str) -> bool:
 
 def plan(db_path: str) -> tuple[list[str], list[str]]:
     """(existing paths to delete, folders kept because a library is in or around them)."""
+    from ..core.store.libraries import library_roots  # the store (sqlite_utils) only when resetting
+
     roots = library_roots(db_path)
     delete, kept = [], []
     for path in targets(db_path):

@@ -1,4 +1,4 @@
-"""Cached maps in the ``layouts`` table (migration 0004_layouts).
+"""The ``layouts`` table: cached maps (migration 0004_layouts).
 
 A layout is keyed by the vector model, the library root and a hash of the set of
 fingerprints it placed. Positions and cluster labels are stored per fingerprint
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
-import sqlite_utils
 
-from .db import transaction
+from .db import Database, transaction
+from .paths import path_key
 
 KEEP = 3  # layouts kept per (model, root): the current one and a couple to fall back on
 
@@ -49,10 +49,10 @@ def set_hash(fingerprints: Iterable[str]) -> str:
 
 
 def _root_key(root: str | None) -> bytes:
-    return os.fsencode(os.path.abspath(root)) if root else b""
+    return path_key(os.path.abspath(root)) if root else b""
 
 
-def save_layout(db: sqlite_utils.Database, model_id: str, root: str | None, fingerprints: list[str],
+def save_layout(db: Database, model_id: str, root: str | None, fingerprints: list[str],
                 xy: np.ndarray, labels: np.ndarray | None = None, names: Iterable[str] = (),
                 k: int | None = None, method: str = "tsne", core_points: int | None = None) -> int:
     """Store a layout (distinct fingerprints, row-aligned with xy) and prune old ones. Returns its id."""
@@ -93,7 +93,7 @@ def _from_row(r) -> StoredLayout:
         k=r[6], names=json.loads(r[7] or "[]"), method=r[8], core_points=r[9], created_at=r[10])
 
 
-def load_layout(db: sqlite_utils.Database, model_id: str, root: str | None,
+def load_layout(db: Database, model_id: str, root: str | None,
                 fingerprints_hash: str) -> StoredLayout | None:
     """The newest layout of exactly this set of fingerprints, if any."""
     row = db.execute(
@@ -102,14 +102,14 @@ def load_layout(db: sqlite_utils.Database, model_id: str, root: str | None,
     return _from_row(row) if row else None
 
 
-def latest_layout(db: sqlite_utils.Database, model_id: str, root: str | None) -> StoredLayout | None:
+def latest_layout(db: Database, model_id: str, root: str | None) -> StoredLayout | None:
     row = db.execute(
         f"SELECT {_COLUMNS} FROM layouts WHERE model_id = ? AND root = ? ORDER BY id DESC LIMIT 1",
         [model_id, _root_key(root)]).fetchone()
     return _from_row(row) if row else None
 
 
-def latest_layout_of_another_model(db: sqlite_utils.Database, model_id: str,
+def latest_layout_of_another_model(db: Database, model_id: str,
                                    root: str | None) -> StoredLayout | None:
     """The newest layout of this root made from other vectors: where a new model's map starts from."""
     row = db.execute(
@@ -118,7 +118,7 @@ def latest_layout_of_another_model(db: sqlite_utils.Database, model_id: str,
     return _from_row(row) if row else None
 
 
-def load_latest_layout(db: sqlite_utils.Database, model_id: str, root: str | None) -> dict[str, np.ndarray]:
+def load_latest_layout(db: Database, model_id: str, root: str | None) -> dict[str, np.ndarray]:
     """fingerprint -> float32 (x, y) of the newest layout for this model and root ({} if none)."""
     layout = latest_layout(db, model_id, root)
     return layout.positions() if layout else {}

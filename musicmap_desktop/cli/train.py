@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
+import sys
 
-from .paths import models_dir
+from ..core.errors import UserError
+from .common import add_db, add_model_args, at_least, chosen_model, ctrl_c_cancels, drive, folder_arg, open_cache
 
 
 def _aggregators(text: str) -> tuple[str, ...]:
-    from .model.album import AGGREGATORS
+    from ..model.album import AGGREGATORS
 
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     bad = [n for n in names if n not in AGGREGATORS]
@@ -23,8 +24,6 @@ def _aggregators(text: str) -> tuple[str, ...]:
 
 
 def train_parser(mode: str) -> argparse.ArgumentParser:
-    from .cli import _add_db, _add_model_args
-
     retrain = mode == "--retrain"
     p = argparse.ArgumentParser(
         prog=f"musicmap-desktop {mode}",
@@ -46,23 +45,19 @@ def train_parser(mode: str) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=100, help="at most this many (early stopping; default 100)")
     p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
     p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC baseline row (it decodes audio)")
-    p.add_argument("--models-dir", default=None, help=argparse.SUPPRESS)  # tests, the bundled-model script
+    # Hidden: where models are written and read instead of the user's models folder, for the tests
+    # and scripts/train_bundled.sh (its --help says so). scan, export and the window never look there.
+    p.add_argument("--models-dir", default=None, help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     if retrain:
         _add_finetune_args(p)
     else:
-        p.add_argument("--model", default="auto", help="retrained model to evaluate: auto (newest) or an id")
-    _add_model_args(p, 20)
-    _add_db(p)
+        p.add_argument("--model", default="auto", metavar="auto|bundled|meanmax|ID",
+                       help="retrained model to evaluate: auto (the newest that beat mean‖max on its held-out "
+                            "albums) or an id (a unique prefix will do)")
+    add_model_args(p, 20)
+    add_db(p)
     return p
-
-
-def _at_least(low: int):
-    def parse(text: str) -> int:
-        if not text.lstrip("-").isdigit() or int(text) < low:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}")
-        return int(text)
-    return parse
 
 
 def _add_finetune_args(p: argparse.ArgumentParser) -> None:
@@ -78,13 +73,13 @@ def _add_finetune_args(p: argparse.ArgumentParser) -> None:
         "the fine-tuned backbone: the library's audio is analysed again afterwards (about as long "
         "as its first scan).")
     g.add_argument("--finetune-backbone", action="store_true", help="fine-tune Musicnn's top as well")
-    g.add_argument("--finetune-epochs", type=_at_least(1), default=d.epochs, metavar="N",
+    g.add_argument("--finetune-epochs", type=at_least(1), default=d.epochs, metavar="N",
                    help=f"at most this many fine-tuning epochs (early stopping; default {d.epochs})")
-    g.add_argument("--tracks-per-step", type=_at_least(2), default=d.tracks_per_step, metavar="N",
+    g.add_argument("--tracks-per-step", type=at_least(2), default=d.tracks_per_step, metavar="N",
                    help=f"tracks per step (default {d.tracks_per_step})")
-    g.add_argument("--windows-per-step", type=_at_least(1), default=d.windows_per_step, metavar="N",
+    g.add_argument("--windows-per-step", type=at_least(1), default=d.windows_per_step, metavar="N",
                    help=f"random windows heard per track and step (default {d.windows_per_step})")
-    g.add_argument("--steps-per-epoch", type=_at_least(0), default=0, metavar="N",
+    g.add_argument("--steps-per-epoch", type=at_least(0), default=0, metavar="N",
                    help="steps per epoch (default: one pass over the training tracks)")
 
 
@@ -98,52 +93,39 @@ def _finetune_settings(args):
 
 
 def _options(args):
-    from .core.embed import EmbedSettings
-    from .model import registry
-    from .model.backbone import resolve_device
+    from ..core.embed import EmbedSettings
+    from ..core.store import ids
+    from ..model.backbone import resolve_device
     from trainer.retrain import RetrainOptions
     from trainer.train import TrainSettings
 
     settings = TrainSettings(epochs=args.epochs, seed=args.seed, device=str(resolve_device(args.device)),
                              labels=args.labels)
-    return RetrainOptions(root=_root(args), backbone_id=registry.model_id(args.backbone),
+    return RetrainOptions(root=folder_arg(args.folder), backbone_id=ids.backbone_id(args.backbone),
                           plan=EmbedSettings(n_windows=args.windows).plan, settings=settings,
                           aggregators=args.aggregator, min_tracks=args.min_tracks,
                           albums_file=args.albums_file, with_mfcc=not args.no_mfcc,
                           backbone=args.backbone, finetune=_finetune_settings(args))
 
 
-def _root(args) -> str | None:
-    import os
-
-    from .cli import UserError
-
-    if args.folder is None:
-        return None
-    if not os.path.isdir(args.folder):
-        raise UserError(f"not a folder: {args.folder}")
-    return os.path.abspath(args.folder)
-
-
 def cmd_train(args) -> int:
-    from .cli import UserError, _drive, _open_cache
-    from .core import album_models
-    from .core.jobs import CancelToken
+    from ..system.paths import models_dir
     from trainer.retrain import evaluate, retrain, too_few_message
     from trainer.split import TooFewAlbums
 
-    db = _open_cache(args)
+    db = open_cache(args)
     options = _options(args)
     folder = args.models_dir or models_dir()
-    cancel = CancelToken()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
-    try:
-        if getattr(args, "retrain", False):  # only the --retrain parser has it
-            job = retrain(db, options, folder, cancel)
-        else:
-            chosen = album_models.choose_model(args.model, folder, options.backbone_id)
-            job = evaluate(db, options, chosen, cancel, train_aggregators=len(args.aggregator) > 1)
-        report = _drive(job, "tracks")
+    with ctrl_c_cancels() as cancel:
+        try:
+            if getattr(args, "retrain", False):  # only the --retrain parser has it
+                job = retrain(db, options, folder, cancel)
+            else:
+                chosen = chosen_model(args.model, options.backbone_id, folder)
+                job = evaluate(db, options, chosen, cancel, train_aggregators=len(args.aggregator) > 1)
+            report = drive(job, "tracks")
+        except TooFewAlbums as e:
+            raise UserError(too_few_message(e, options)) from None
         if report is None:
             print("Cancelled: nothing was saved; the previous model stays in use.")
             return 130
@@ -151,20 +133,13 @@ def cmd_train(args) -> int:
         if report.entry is not None and report.entry.backbone_top:
             return _after_finetune(db, report.entry, args, cancel)
         return 0
-    except TooFewAlbums as e:
-        raise UserError(too_few_message(e, options)) from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _after_finetune(db, entry, args, cancel) -> int:
     """A fine-tuned model reads features of its own backbone: analyse the library again with it."""
-    import sys
-
-    from .cli import _drive
-    from .core.embed import EmbedSettings, embed_library
-    from .core.embed_pool import build_engine
-    from .core.track_vectors import vectorize
+    from ..core.embed import EmbedSettings, embed_library
+    from ..core.embed_pool import build_engine
+    from ..core.track_vectors import vectorize
 
     if not entry.info.get("beats_meanmax"):
         print(f"Using it (`--model {entry.id}`) analyses the library's audio again with its fine-tuned "
@@ -175,11 +150,11 @@ def _after_finetune(db, entry, args, cancel) -> int:
     settings = EmbedSettings(n_windows=args.windows)
     engine = build_engine(args.backbone, args.device, model=entry)
     try:
-        _drive(embed_library(db, _root(args), engine, settings, cancel), "tracks")
+        drive(embed_library(db, folder_arg(args.folder), engine, settings, cancel), "tracks")
     finally:
         engine.close()
     if not cancel.cancelled:
-        _drive(vectorize(db, _root(args), entry.backbone_id, settings.plan, entry, cancel), "tracks")
+        drive(vectorize(db, folder_arg(args.folder), entry.backbone_id, settings.plan, entry, cancel), "tracks")
     if cancel.cancelled:
         print("Stopped: the model is saved; the rest of the library is analysed at the next scan or "
               "app start.", file=sys.stderr)

@@ -6,7 +6,7 @@ import sys
 
 import platformdirs
 
-from . import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
+from .. import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
 
 DB_ENV = "MUSICMAP_DESKTOP_DB"
 DB_FILE = "library.sqlite3"

@@ -1,17 +1,22 @@
-"""Reading and writing track rows. Paths are stored as bytes (os.fsencode) so any
-file name round-trips exactly; ``display_path`` is for people."""
+"""The ``tracks`` table: one row per file found, with its fingerprint, tags and status.
+
+Paths are stored as bytes (``paths.path_key``) so any file name round-trips exactly;
+``display_path`` is for people.
+"""
 from __future__ import annotations
 
 import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
-import sqlite_utils
+from .db import Database
+from .paths import display, path_key, under
 
-from .tags import TrackInfo
-from .walk import FileEntry, WalkProblem
+if TYPE_CHECKING:  # plain records from the scan; the store only reads their fields
+    from ..tags import TrackInfo
+    from ..walk import FileEntry
 
 
 @dataclass(frozen=True)
@@ -24,22 +29,17 @@ class KnownTrack:
     status: str
 
 
-def display(path: str) -> str:
-    """A printable form of a path whose bytes may not be valid UTF-8."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
-def known_tracks(db: sqlite_utils.Database, root: str | None = None) -> dict[str, KnownTrack]:
+def known_tracks(db: Database, root: str | None = None) -> dict[str, KnownTrack]:
     rows = db.execute("SELECT id, path, size, mtime_ns, fingerprint, status FROM tracks")
-    prefix = root_prefix(root) if root else b""
+    inside = under(root)
     return {
         os.fsdecode(r[1]): KnownTrack(r[0], os.fsdecode(r[1]), r[2], r[3], r[4], r[5])
         for r in rows
-        if r[1].startswith(prefix)
+        if inside(r[1])
     }
 
 
-def tracks_with_fingerprint(db: sqlite_utils.Database, fingerprint: str) -> list[KnownTrack]:
+def tracks_with_fingerprint(db: Database, fingerprint: str) -> list[KnownTrack]:
     rows = db.execute(
         "SELECT id, path, size, mtime_ns, fingerprint, status FROM tracks WHERE fingerprint = ?",
         [fingerprint],
@@ -65,7 +65,7 @@ def _info_values(info: TrackInfo | None) -> list:
 
 
 def save_track(
-    db: sqlite_utils.Database,
+    db: Database,
     entry: FileEntry,
     fingerprint: str | None,
     info: TrackInfo | None,
@@ -75,7 +75,7 @@ def save_track(
     """Insert a track, or rewrite row ``track_id`` in place (changed or moved file)."""
     now = time.time()
     status = "failed" if reason else "ok"
-    base = [os.fsencode(entry.path), display(entry.path), entry.size, entry.mtime_ns, fingerprint,
+    base = [path_key(entry.path), display(entry.path), entry.size, entry.mtime_ns, fingerprint,
             status, reason]
     cols = ["path", "display_path", "size", "mtime_ns", "fingerprint", "status", "reason",
             *_INFO_COLUMNS]
@@ -92,59 +92,50 @@ def save_track(
                    values + [now, track_id])
 
 
-def remove_tracks(db: sqlite_utils.Database, ids: Iterable[int]) -> None:
+def remove_tracks(db: Database, ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM tracks WHERE id = ?", [(i,) for i in ids])
 
 
-def record_scan(db: sqlite_utils.Database, root: str, problems: list[WalkProblem]) -> None:
-    key = os.fsencode(root)
-    now = time.time()
-    db.execute(
-        "INSERT INTO libraries (root, display_root, last_scan_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(root) DO UPDATE SET last_scan_at = excluded.last_scan_at",
-        [key, display(root), now],
-    )
-    db.execute("DELETE FROM folder_problems WHERE root = ?", [key])
-    db.conn.executemany(
-        "INSERT INTO folder_problems (root, path, display_path, reason, seen_at) VALUES (?, ?, ?, ?, ?)",
-        [(key, os.fsencode(p.path), display(p.path), p.reason, now) for p in problems],
-    )
+def mark_failed(db: Database, fingerprint: str, reason: str) -> None:
+    """Every track with this content failed for ``reason`` (e.g. its audio cannot be decoded)."""
+    db.execute("UPDATE tracks SET status = 'failed', reason = ? WHERE fingerprint = ?", [reason, fingerprint])
 
 
-def failed_tracks(db: sqlite_utils.Database, root: str | None = None) -> list[tuple[str, str]]:
-    """(display path, reason) of every failed track, plus folders that could not be read."""
-    prefix = root_prefix(root) if root else b""
-    tracks = [(display(path), reason) for path, reason in failed_paths(db, root)]
-    folders = [
-        (r[1], r[2]) for r in db.execute(
-            "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path")
-        if r[0].startswith(prefix)
-    ]
-    return tracks + folders
-
-
-def iter_tracks(db: sqlite_utils.Database, root: str | None = None) -> Iterator[dict]:
+def iter_tracks(db: Database, root: str | None = None) -> Iterator[dict]:
     """Every track row as a dict with ``path`` decoded to a usable str."""
-    prefix = root_prefix(root) if root else b""
+    inside = under(root)
     for row in db.query("SELECT * FROM tracks ORDER BY display_path"):
-        if row["path"].startswith(prefix):
+        if inside(row["path"]):
             row["path"] = os.fsdecode(row["path"])
             yield row
 
 
-def root_prefix(root: str) -> bytes:
-    return os.path.join(os.fsencode(os.path.abspath(root)), b"")
+def map_rows(db: Database) -> Iterator[tuple]:
+    """(id, path, title, artist, album, albumartist, genres_json, year, duration, fingerprint) of
+    every readable track: what the map shows of each."""
+    return db.execute("SELECT id, path, title, artist, album, albumartist, genres_json, year, duration,"
+                      " fingerprint FROM tracks WHERE status = 'ok'")
 
 
-def mark_for_retry(db: sqlite_utils.Database, paths: Iterable[str]) -> None:
+def fingerprint_of(db: Database, track_id: int) -> str | None:
+    row = db.execute("SELECT fingerprint FROM tracks WHERE id = ?", [track_id]).fetchone()
+    return row[0] if row else None
+
+
+def durations(db: Database) -> dict[str, float]:
+    """fingerprint -> duration in seconds (0.0 when the header had none)."""
+    return {fp: float(d or 0.0) for fp, d in db.execute("SELECT fingerprint, duration FROM tracks")}
+
+
+def mark_for_retry(db: Database, paths: Iterable[str]) -> None:
     """Make the next scan re-read these failed files even though they did not change."""
     db.conn.executemany("UPDATE tracks SET mtime_ns = -1 WHERE path = ? AND status = 'failed'",
-                        [(os.fsencode(p),) for p in paths])
+                        [(path_key(p),) for p in paths])
 
 
-def failed_paths(db: sqlite_utils.Database, root: str | None = None) -> list[tuple[str, str]]:
+def failed_paths(db: Database, root: str | None = None) -> list[tuple[str, str]]:
     """(usable path, reason) of every failed track under ``root``."""
-    prefix = root_prefix(root) if root else b""
+    inside = under(root)
     return [(os.fsdecode(r[0]), r[1]) for r in db.execute(
         "SELECT path, reason FROM tracks WHERE status = 'failed' ORDER BY display_path")
-        if r[0].startswith(prefix)]
+        if inside(r[0])]

@@ -12,7 +12,7 @@ import tempfile
 import time
 import traceback
 
-from . import __version__
+from .. import __version__
 from .paths import log_dir
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import paths, reset
-from .logs import log_file
+from ..system import paths, reset
+from ..system.logs import log_file
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
@@ -76,7 +76,7 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_install_desktop(args) -> int:
-    from .desktop import install_desktop_entry
+    from ..system.desktop import install_desktop_entry
 
     for path in install_desktop_entry():
         print(path)

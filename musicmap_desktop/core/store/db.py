@@ -1,43 +1,86 @@
-"""Opening the SQLite cache: WAL, foreign keys, and the migration runner."""
+"""Opening the SQLite cache: WAL, foreign keys, transactions and the migration runner."""
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import sqlite_utils
 
+from ..errors import CacheError
 from .migrations import MIGRATIONS
 
-
-class CacheError(Exception):
-    """The cache database cannot be opened or written."""
+Database = sqlite_utils.Database  # what every store function takes; callers need not import sqlite_utils
 
 
-@dataclass(frozen=True)
 class Cache:
-    """Where the cache lives. Each thread or process calls ``connect`` for its own handle."""
+    """Where the cache lives, and one connection to it per thread: opened on that thread's
+    first ``connect`` (the first one checks the migrations, later ones need not). A job thread
+    ``release``s its connection when it ends; ``close`` closes them all at exit. Worker
+    processes open their own with ``open_db``."""
 
-    path: str
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: dict[int, sqlite_utils.Database] = {}  # thread id -> its connection
+        self._migrated = False
 
     def connect(self) -> sqlite_utils.Database:
-        return open_db(self.path)
+        me = threading.get_ident()
+        with self._lock:
+            db = self._open.get(me)
+            if db is None:
+                db = open_db(self.path, check_same_thread=False) if not self._migrated else \
+                    _connect(self.path, check_same_thread=False)
+                self._migrated = True
+                self._open[me] = db
+        return db
+
+    def release(self) -> None:
+        """Close this thread's connection (a job thread that is done with the cache)."""
+        with self._lock:
+            db = self._open.pop(threading.get_ident(), None)
+        if db is not None:
+            db.conn.close()
+
+    def close(self) -> None:
+        """Close every connection (at exit, when no job runs any more)."""
+        with self._lock:
+            dbs, self._open = list(self._open.values()), {}
+        for db in dbs:
+            db.conn.close()
 
 
-def open_db(path: str, migrations=MIGRATIONS) -> sqlite_utils.Database:
+def _connect(path: str, check_same_thread: bool = True) -> sqlite_utils.Database:
+    """A connection with our settings; the schema is not checked (open_db does that)."""
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         # Autocommit mode: every write goes through transaction() and commits as a whole.
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        # check_same_thread=False only lets Cache.close() close it from another thread at exit.
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=check_same_thread)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable against app crashes
         db.execute("PRAGMA foreign_keys=ON")
-        migrate(db, migrations)
     except (sqlite3.Error, OSError) as e:
         raise CacheError(f"cannot open cache database {path}: {e}") from None
+    return db
+
+
+def open_db(path: str, migrations=MIGRATIONS, check_same_thread: bool = True) -> sqlite_utils.Database:
+    """A connection to the cache at ``path``, its schema brought up to date first."""
+    db = _connect(path, check_same_thread)
+    try:
+        migrate(db, migrations)
+    except (sqlite3.Error, OSError) as e:
+        db.conn.close()
+        raise CacheError(f"cannot open cache database {path}: {e}") from None
+    except BaseException:
+        db.conn.close()
+        raise
     return db
 
 

@@ -1,0 +1,57 @@
+"""The ``libraries`` and ``folder_problems`` tables: the folders scanned, and what in them
+could not be read; with the failed tracks, the problems a user is shown."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from typing import TYPE_CHECKING
+
+from .db import Database
+from .paths import display, path_key, under
+from .tracks import failed_paths
+
+if TYPE_CHECKING:
+    from ..walk import WalkProblem
+
+
+def record_scan(db: Database, root: str, problems: list[WalkProblem]) -> None:
+    key = path_key(root)
+    now = time.time()
+    db.execute(
+        "INSERT INTO libraries (root, display_root, last_scan_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(root) DO UPDATE SET last_scan_at = excluded.last_scan_at",
+        [key, display(root), now],
+    )
+    db.execute("DELETE FROM folder_problems WHERE root = ?", [key])
+    db.conn.executemany(
+        "INSERT INTO folder_problems (root, path, display_path, reason, seen_at) VALUES (?, ?, ?, ?, ?)",
+        [(key, path_key(p.path), display(p.path), p.reason, now) for p in problems],
+    )
+
+
+def failed_tracks(db: Database, root: str | None = None) -> list[tuple[str, str]]:
+    """(display path, reason) of every failed track, plus folders that could not be read."""
+    inside = under(root)
+    tracks = [(display(path), reason) for path, reason in failed_paths(db, root)]
+    folders = [
+        (r[1], r[2]) for r in db.execute(
+            "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path")
+        if inside(r[0])
+    ]
+    return tracks + folders
+
+
+def library_roots(db_path: str) -> list[str]:
+    """Folders scanned into the cache at ``db_path``, read without changing (or migrating) it."""
+    if not os.path.isfile(db_path):
+        return []
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT root FROM libraries").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []  # not our database, or from before libraries were recorded
+    return [os.fsdecode(bytes(r[0])) for r in rows]

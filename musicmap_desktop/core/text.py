@@ -1,0 +1,52 @@
+"""Words for people, shared by the command line and the window (no Qt): durations and
+scan summaries. (Phase labels live with the phases, in core/jobs.py.)"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .store.paths import display
+
+if TYPE_CHECKING:
+    from .scan import ScanSummary
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
+
+
+def summary_dict(s: ScanSummary) -> dict:
+    return {
+        "root": display(s.root),
+        "cancelled": s.cancelled,
+        "new": s.new, "changed": s.changed, "moved": s.moved, "removed": s.removed,
+        "unchanged": s.unchanged, "failed": s.failed, "still_failing": s.still_failing,
+        "vanished": s.vanished,
+        "failures": {reason: paths for reason, paths in sorted(s.failures.items())},
+        "folder_problems": [{"path": display(p.path), "reason": p.reason} for p in s.folder_problems],
+    }
+
+
+def summary_text(s: ScanSummary) -> str:
+    head = "Scan cancelled" if s.cancelled else "Scan complete"
+    lines = [
+        f"{head}: {display(s.root)}",
+        f"  new {s.new}, changed {s.changed}, moved {s.moved}, removed {s.removed}, "
+        f"unchanged {s.unchanged}, failed {s.failed}"
+        + (f" (+{s.still_failing} failed before, not retried until they change)" if s.still_failing else ""),
+    ]
+    if s.failures:
+        lines.append("Failed files:")
+        for reason, paths in sorted(s.failures.items(), key=lambda kv: -len(kv[1])):
+            lines.append(f"  {reason} ({len(paths)})")
+            lines.extend(f"    {p}" for p in paths[:10])
+            if len(paths) > 10:
+                lines.append(f"    … and {len(paths) - 10} more (see `musicmap-desktop problems`)")
+    if s.folder_problems:
+        lines.append("Skipped:")
+        lines.extend(f"  {display(p.path)}: {p.reason}" for p in s.folder_problems)
+    return "\n".join(lines)
