@@ -1,31 +1,39 @@
-"""Composition point: builds the cache, the engine, the job session and settings, and opens the window."""
+"""Composition point: builds the cache, the engine, the cover cache, the job session, settings
+and MPRIS, and opens the window."""
 from __future__ import annotations
+
+import os
 
 from .core.embed import EmbedSettings
 from .core.store.db import Cache, open_db
-from .system.paths import default_music_dir, models_dir
+from .system.paths import cache_dir, default_music_dir, models_dir
+
+COVER_PX = 256  # the thumbnail size the side panel, the map and MPRIS show
 
 
 def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto",
-                model: str | None = None):
+                model: str | None = None, bus=None):
     """Everything the window needs, built here and passed in (no globals). The cache and the
     engine live as long as the window; its session closes them when it closes.
 
-    ``model`` (--model) overrides the track-vector model chosen in the window last time."""
+    ``model`` (--model) overrides the track-vector model chosen in the window last time.
+    ``bus``: the D-Bus connection MPRIS registers on (default: the session bus)."""
     from .core.album_models import AUTO, VectorModels, windows_backbone_id
     from .core.embed_pool import Engines
     from .core.store import ids
     from .core.store.windows import track_windows
+    from .core.thumbnails import CoverCache
     from .gui.main_window import MainWindow
     from .gui.session import LibrarySession
     from .model import registry
 
     cache = Cache(db_path)
+    covers = CoverCache(os.path.join(cache_dir(), "covers"))
     backbone_id = ids.backbone_id(backbone)
     plan = EmbedSettings().plan
     choice = model or settings.value("model/choice", AUTO)
     session = LibrarySession(cache, Engines(backbone, device), tuple(registry.load_meta(backbone)["tags"]),
-                             VectorModels(models_dir(), backbone_id), choice)
+                             VectorModels(models_dir(), backbone_id), choice, covers=covers)
 
     def details(track_id: int):
         """The track's windows (its auto-tag timeline), read on the GUI thread's one connection.
@@ -33,7 +41,25 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
         return track_windows(cache.connect(), track_id, windows_backbone_id(session.vectors_entry, backbone_id),
                              plan)
 
-    return MainWindow(session, settings, default_music_dir(), details)
+    window = MainWindow(session, settings, default_music_dir(), details,
+                        covers=lambda path: covers.thumbnail(path, COVER_PX))
+    _mpris(window, bus)
+    return window
+
+
+def _mpris(window, bus) -> None:
+    """Media keys, the desktop's media widgets and playerctl (Linux; nothing without a session bus)."""
+    try:
+        from PySide6.QtDBus import QDBusConnection
+
+        from .gui.mpris import MprisService
+    except ImportError:  # a Qt build without QtDBus (macOS, Windows)
+        return
+    bus = bus if bus is not None else QDBusConnection.sessionBus()
+    if bus.isConnected():
+        pb = window.playback
+        window.attach_mpris(MprisService(window.player, bus, on_next=pb.next, on_previous=pb.previous,
+                                         on_raise=window.raise_, on_quit=window.close))
 
 
 def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:

@@ -122,13 +122,13 @@ class VectorModels:
 
     def choices(self) -> list[tuple[str, str]]:
         """(menu label, choice) pairs; a choice is what ``resolve`` and --model accept."""
-        out = [("Automatic (newest retrained model that beat mean‖max)", AUTO)]
+        out = [("Automatic (the newest retrained model that beat the untrained one)", AUTO)]
         if bundled_model() is not None:
             out.append(("Bundled album model", BUNDLED))
-        out.append(("Musicnn mean‖max (no album model)", MEANMAX))
+        out.append(("Musicnn mean and max (untrained)", MEANMAX))
         for e in retrained_models(self.models_dir):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created))
-            out.append((f"Retrained {when} ({e.id})", e.id))
+            out.append((f"Retrained on your albums, {when} ({e.id})", e.id))
         return out
 
     def resolve(self, choice: str) -> AlbumModelEntry | None:

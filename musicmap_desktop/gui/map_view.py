@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEasingCurve, QEvent, QPoint, QPointF, Qt, QVariantAnimation, Signal
-from PySide6.QtGui import QPainterPath
+from PySide6.QtGui import QAction, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem, QToolTip, QVBoxLayout, QWidget
 from scipy.spatial import cKDTree
 
@@ -82,6 +82,10 @@ class MapView(QWidget):
     clicked = Signal(int)  # track index clicked
     selection_changed = Signal(list)  # indices picked with box / lasso
     coloring_changed = Signal(object)  # colors.Coloring, for the legend
+    # STUB (panels branch): names of the issue-12 MapView API the window calls; the map
+    # engineer's branch implements them for real (drawing, keyboard moves) and replaces this.
+    activated = Signal(int)  # Enter / double-click on a track: play it
+    current_changed = Signal(int)  # keyboard moves
 
     HOVER_PX = 6  # how close (screen pixels) the mouse must be to a point
     DIM = 0.15  # opacity of the points a search did not match
@@ -106,6 +110,7 @@ class MapView(QWidget):
         self._plot = pg.PlotWidget(viewBox=self._vb, background=background)
         self.canvas = self._plot.viewport()  # receives the mouse events (tests click and move here)
         self._build(ring)
+        self._stub_api()
 
     def _build(self, ring: str) -> None:
         item = self._plot.getPlotItem()
@@ -303,3 +308,27 @@ class MapView(QWidget):
         picked = select_in_polygon(self._xy, polygon)  # a box arrives as its four corners
         self.set_selection(picked)
         self.selection_changed.emit(picked.tolist())
+
+    # ---- STUB (panels branch): minimal stand-ins for the issue-12 API, replaced on merge ----
+    def _stub_api(self) -> None:
+        self.labels_action = QAction("Cluster labels", self, checkable=True, checked=True)
+        self.neighbours_action = QAction("True neighbours", self, checkable=True)
+        self.path_rows: list[int] = []
+        self.cover_lookup: Callable[[str], str | None] | None = None
+        self._current = -1
+        self.clicked.connect(lambda i: setattr(self, "_current", i))
+
+    def set_path(self, rows) -> None:
+        self.path_rows = [int(r) for r in rows]
+
+    def set_cover_lookup(self, lookup: Callable[[str], str | None]) -> None:
+        self.cover_lookup = lookup
+
+    def covers_updated(self) -> None:
+        pass
+
+    def keyPressEvent(self, ev) -> None:
+        if ev.key() in (Qt.Key_Return, Qt.Key_Enter) and self._current >= 0:
+            self.activated.emit(self._current)
+            return
+        super().keyPressEvent(ev)

@@ -33,6 +33,7 @@ class Player(QObject):
     """Plays one file at a time. Problems arrive as ``error(str)``; nothing here raises."""
 
     track_started = Signal(str)  # path, once playback of a newly requested file begins
+    track_finished = Signal(str)  # path, played to its end (EndOfMedia): a queue moves on
     state_changed = Signal(QMediaPlayer.PlaybackState)
     position_changed = Signal("qlonglong")  # ms; qint64 like QMediaPlayer, so it can be relayed
     duration_changed = Signal("qlonglong")  # ms
@@ -50,6 +51,7 @@ class Player(QObject):
         self.media.positionChanged.connect(self.position_changed)
         self.media.durationChanged.connect(self.duration_changed)
         self.media.errorOccurred.connect(self._on_error)
+        self.media.mediaStatusChanged.connect(self._on_media_status)
 
     def play(self, path: str) -> None:
         """Play ``path`` from the start (also when it is the current file)."""
@@ -105,6 +107,10 @@ class Player(QObject):
             self.track_started.emit(self._path)
         self.state_changed.emit(state)
 
+    def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.EndOfMedia and self._path:
+            self.track_finished.emit(self._path)
+
     def _on_error(self, err: QMediaPlayer.Error, text: str) -> None:
         if err == QMediaPlayer.Error.NoError:
             return
@@ -114,9 +120,12 @@ class Player(QObject):
 
 
 class NowPlayingBar(QWidget):
-    """Title, play/pause, seek, time, volume and "Next similar". The window sets Space to ``toggle``."""
+    """Previous, play/pause, next, title, seek, time, volume and "Next similar". The window sets
+    Space to ``toggle``; previous and next go through the queue (the window's Playback)."""
 
     next_similar_requested = Signal()
+    previous_requested = Signal()
+    next_requested = Signal()
 
     def __init__(self, player: Player, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +135,12 @@ class NowPlayingBar(QWidget):
         self.title.setTextFormat(Qt.PlainText)
         self.play_button = QPushButton()
         self.play_button.setToolTip("Play / pause (Space)")
+        self.previous_button, self.next_track_button = QPushButton(), QPushButton()
+        for button, icon, tip in ((self.previous_button, QStyle.SP_MediaSkipBackward, "Previous in the queue"),
+                                  (self.next_track_button, QStyle.SP_MediaSkipForward,
+                                   "Next in the queue (at its end: the nearest track not played yet)")):
+            button.setIcon(self.style().standardIcon(icon))
+            button.setToolTip(tip)
         self.seek_slider = QSlider(Qt.Horizontal)
         self.seek_slider.setRange(0, 0)
         self.time_label = QLabel(self._times(0))
@@ -142,7 +157,9 @@ class NowPlayingBar(QWidget):
     def _layout(self) -> None:
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 2, 4, 2)
+        row.addWidget(self.previous_button)
         row.addWidget(self.play_button)
+        row.addWidget(self.next_track_button)
         row.addWidget(self.title, 2)
         row.addWidget(self.seek_slider, 3)
         row.addWidget(self.time_label)
@@ -153,6 +170,8 @@ class NowPlayingBar(QWidget):
         p = self.player
         self.play_button.clicked.connect(self.toggle)
         self.next_button.clicked.connect(self.next_similar_requested)
+        self.previous_button.clicked.connect(self.previous_requested)
+        self.next_track_button.clicked.connect(self.next_requested)
         self.volume_slider.valueChanged.connect(lambda v: p.set_volume(v / 100))
         # Seek on release (or a click on the groove), so a drag is not undone by positionChanged.
         self.seek_slider.sliderReleased.connect(lambda: p.seek(self.seek_slider.value()))

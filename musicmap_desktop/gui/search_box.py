@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ..core.mapdata import MapData
@@ -32,11 +32,12 @@ def matches(data: MapData, text: str, index: list[str] | None = None) -> list[in
 
 
 class SearchBox(QLineEdit):
-    """Emits the matching indices while the user types (debounced); Enter activates the first."""
+    """Emits the matching indices while the user types (debounced); Enter activates the first
+    match, Enter again the next one (``position`` says which of how many)."""
 
     search_changed = Signal(list)  # indices of the matches ([] also when nothing matches)
     cleared = Signal()  # the box was emptied: show the whole map again
-    activated = Signal(int)  # Enter: the first match
+    activated = Signal(int)  # Enter: the first match, then the next one on each Enter
 
     DEBOUNCE_MS = 150
 
@@ -48,6 +49,8 @@ class SearchBox(QLineEdit):
         self._index: list[str] = []
         self._timer = QTimer(self, singleShot=True, interval=self.DEBOUNCE_MS)
         self._timer.timeout.connect(self._run)
+        self.position: tuple[int, int] = (0, 0)  # (which match, of how many) Enter went to last
+        self._entered = ""  # the text of the last Enter: a new text starts at its first match
         self.textChanged.connect(lambda _: self._timer.start())
         self.returnPressed.connect(self._activate)
 
@@ -70,8 +73,19 @@ class SearchBox(QLineEdit):
         self._timer.stop()  # Enter answers now, not 150 ms later
         found = self.current_matches()
         self._run()
-        if found:
-            self.activated.emit(found[0])
+        if not found:
+            self.position = (0, 0)
+            return
+        nth = (self.position[0] + 1) % len(found) if self.text() == self._entered else 0
+        self._entered, self.position = self.text(), (nth, len(found))
+        self.activated.emit(found[nth])
+
+    def event(self, event) -> bool:
+        # Escape empties the box first; the window's Escape (clear the highlight) comes next time.
+        if event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Escape and self.text():
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key_Escape and self.text():

@@ -1,22 +1,28 @@
-"""One library's background work for the window: refresh (scan, embed, map) and quick map loads.
+"""One library's background work for the window: refresh (scan, embed, map), quick map loads,
+and side jobs (cover thumbnails, the library summary, paths) in lanes of their own.
 
-Results arrive as signals on the GUI thread; a cancelled job's map never reaches
-the window. Only one job runs at a time; starting another cancels the first. The
-session holds what the composition point built for the app's lifetime (the cache, the
-engine) and closes them with ``close`` when the window closes.
+Results arrive as signals on the GUI thread; a cancelled or superseded job's results never
+reach the window. The library lane runs one job at a time (starting another cancels the
+first); each side lane likewise, without touching the library lane, so covers are made while
+the library refreshes. The session holds what the composition point built for the app's
+lifetime (the cache, the engine, the cover cache) and closes them with ``close`` when the
+window closes.
 """
 from __future__ import annotations
 
 import logging
+from typing import Callable
+
 from PySide6.QtCore import QObject, Signal
 
 from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
 from ..core.embed_pool import Engines
-from ..core.store.db import Cache
 from ..core.jobs import MapProgress, Progress
 from ..core.refresh import RefreshPlan, refresh_library
 from ..core.scan import ScanSummary
-from .jobs import JobThread
+from ..core.store.db import Cache
+from ..core.thumbnails import CoverCache, thumbnail_job
+from .jobs import JobFactory, JobThread
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +33,12 @@ class LibrarySession(QObject):
     map_ready = Signal(object, bool)  # MapData, provisional?
     finished = Signal(bool)  # cancelled?
     failed = Signal(str)
+    covers_progress = Signal(object)  # Progress of the covers lane (current = the track's path)
+    covers_done = Signal(bool)  # cancelled?
 
     def __init__(self, cache: Cache, engines: Engines, tag_names: tuple[str, ...],
-                 vector_models: VectorModels | None = None, vector_choice: str = AUTO, parent=None) -> None:
+                 vector_models: VectorModels | None = None, vector_choice: str = AUTO,
+                 covers: CoverCache | None = None, parent=None) -> None:
         super().__init__(parent)
         self.cache = cache
         self.engines = engines
@@ -37,7 +46,9 @@ class LibrarySession(QObject):
         self.vector_models = vector_models
         self.vector_choice = vector_choice  # auto | bundled | meanmax | a model id
         self.vectors_entry: AlbumModelEntry | None = None  # as last resolved (vectors())
-        self.job: JobThread | None = None
+        self.covers = covers
+        self.job: JobThread | None = None  # the library lane
+        self.side: dict[str, JobThread] = {}  # lane name -> its job
 
     def vectors(self) -> AlbumModelEntry | None:
         """The album model the map uses now (None: Musicnn mean‖max), resolved afresh (it reads
@@ -65,23 +76,62 @@ class LibrarySession(QObject):
         self.refresh(RefreshPlan(plan.root, embed=False, settings=plan.settings, k=plan.k, scan=False,
                                  vectors=plan.vectors))
 
+    def make_covers(self, paths: list[str]) -> None:
+        """Cover thumbnails of these tracks in the covers lane (the refresh goes on)."""
+        if self.covers is None:
+            return
+        covers = self.covers
+        self.run_side("covers", lambda token: thumbnail_job(covers, paths, token),
+                      on_progress=self.covers_progress.emit, on_done=lambda _r, c: self.covers_done.emit(c))
+
+    def run_side(self, lane: str, make_job: JobFactory, on_progress: Callable[[Progress], None] | None = None,
+                 on_done: Callable[[object, bool], None] | None = None) -> None:
+        """Run ``make_job`` in side lane ``lane``, cancelling that lane's previous job only.
+        ``on_done(result, cancelled)`` is not called for a superseded job."""
+        self.cancel_side(lane)
+        job = JobThread(make_job, parent=self)
+        if on_progress is not None:
+            job.progress.connect(lambda p, job=job: self._current(lane, job) and on_progress(p))
+        if on_done is not None:
+            job.done.connect(lambda result, cancelled, job=job: self._current(lane, job) and on_done(result, cancelled))
+        job.failed.connect(self.failed)
+        job.finished.connect(lambda job=job: self._forget(lane, job))
+        self.side[lane] = job
+        job.start()
+
+    def cancel_side(self, lane: str) -> None:
+        if (job := self.side.get(lane)) is not None:
+            job.cancel()
+
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
 
     def wait(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait()
+        """Cancel every lane and wait for its job to end."""
+        for job in [self.job, *self.side.values()]:
+            if job is not None:
+                job.cancel()
+                job.wait()
 
     def close(self) -> None:
-        """Stop the job, then close the engine and the cache (the window is closing)."""
+        """Stop the jobs, then close the engine and the cache (the window is closing)."""
         self.wait()
         self.engines.close()
         self.cache.close()
 
+    def _current(self, lane: str, job: JobThread) -> bool:
+        return self.side.get(lane) is job and not job.token.cancelled
+
+    def _forget(self, lane: str, job: JobThread) -> None:
+        if self.side.get(lane) is job:
+            del self.side[lane]
+        job.deleteLater()
+
     def _start(self, make_job) -> None:
-        self.wait()
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait()
         job = JobThread(make_job, parent=self)
         job.progress.connect(lambda p, job=job: self._on_progress(job, p))
         job.done.connect(lambda _result, cancelled: self.finished.emit(cancelled))

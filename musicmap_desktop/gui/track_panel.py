@@ -1,5 +1,5 @@
-"""How one track is shown: in full (TrackPanel: tags, auto-tag timeline, similar tracks) and in
-brief (``track_tooltip``, the map's hover text)."""
+"""How one track is shown: in full (TrackPanel: cover, tags, auto-tag timeline, the most similar
+tracks and why they are close) and in brief (``track_tooltip``, the map's hover text)."""
 from __future__ import annotations
 
 import html
@@ -7,16 +7,22 @@ import os
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QPainter
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
-    QFormLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QToolTip,
-    QVBoxLayout, QWidget,
+    QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ..core.mapdata import MapData
 from ..core.text import format_duration
-from .colors import ramp
+from .timeline import TagTimeline
+from .why_close_view import WhyCloseView
+
+__all__ = ["TagTimeline", "TrackPanel", "top_tag_names", "track_tooltip"]  # TagTimeline: its old home
+
+COVER_PX = 192  # the 256-px thumbnail, shown a little smaller
+SIMILAR_ROWS = 10
 
 
 def top_tag_names(data: MapData, index: int, k: int = 3) -> list[str]:
@@ -35,85 +41,13 @@ def track_tooltip(data: MapData, index: int) -> str:
     return "<br>".join(line for line in lines if line)
 
 
-class TagTimeline(QWidget):
-    """Heatmap of the top auto-tags (rows) over a track's analysis windows (columns)."""
-
-    ROW_H = 14
-
-    def __init__(self, parent: QWidget | None = None, rows: int = 5) -> None:
-        super().__init__(parent)
-        self.rows = rows
-        self._names: list[str] = []
-        self._probs = np.zeros((0, 0))  # [rows, windows]
-        self._starts = np.zeros(0)
-        self._colors: list[list[QColor]] = []
-
-    def set_taggram(self, taggram, tag_names, starts=None) -> None:
-        """``taggram`` [windows, tags] probabilities; ``starts`` each window's start in seconds."""
-        taggram = np.asarray(taggram, dtype=np.float64).reshape(-1, len(tag_names))
-        top = np.argsort(-taggram.mean(axis=0))[:self.rows] if len(taggram) else []
-        self._names = [tag_names[j] for j in top]
-        self._probs = taggram[:, top].T
-        self._starts = np.asarray(starts if starts is not None else np.arange(len(taggram)) * 3.0)
-        self._colors = [[QColor(c) for c in ramp(row)] for row in self._probs]
-        self.setToolTip("")
-        self.updateGeometry()
-        self.update()
-
-    def clear(self) -> None:
-        self.set_taggram(np.zeros((0, 1)), ["-"])
-
-    def sizeHint(self) -> QSize:
-        return QSize(280, self.rows * self.ROW_H + self.fontMetrics().height() + 4)
-
-    def _label_w(self) -> int:
-        return max((self.fontMetrics().horizontalAdvance(n) for n in self._names), default=0) + 6
-
-    def _cell(self, col: int, row: int) -> QRect:
-        left, windows = self._label_w(), max(1, self._probs.shape[1])
-        x0 = left + (self.width() - left) * col // windows
-        x1 = left + (self.width() - left) * (col + 1) // windows
-        return QRect(x0, row * self.ROW_H, max(1, x1 - x0), self.ROW_H - 1)
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        fm = self.fontMetrics()
-        for r, name in enumerate(self._names):
-            p.setPen(self.palette().windowText().color())
-            p.drawText(QRect(0, r * self.ROW_H, self._label_w(), self.ROW_H), Qt.AlignVCenter, name)
-            for c, color in enumerate(self._colors[r]):
-                p.fillRect(self._cell(c, r), color)
-        if len(self._starts):
-            y = len(self._names) * self.ROW_H + fm.ascent() + 2
-            p.drawText(self._label_w(), y, format_duration(self._starts[0]))
-            end = format_duration(self._starts[-1])
-            p.drawText(self.width() - fm.horizontalAdvance(end) - 2, y, end)
-        p.end()
-
-    def event(self, ev) -> bool:
-        if ev.type() == QEvent.ToolTip and self._names:
-            text = self._describe(ev.pos())
-            if text:
-                QToolTip.showText(ev.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(ev)
-
-    def _describe(self, pos) -> str:
-        row = pos.y() // self.ROW_H
-        for col in range(self._probs.shape[1] if row < len(self._names) else 0):
-            if self._cell(col, row).contains(pos):
-                start = format_duration(self._starts[col])
-                return f"{self._names[row]}: {self._probs[row, col]:.2f} at {start}"
-        return ""
-
-
 class TrackPanel(QWidget):
     """Details of the selected track. Emits; never plays or touches files itself."""
 
     play_requested = Signal(int)  # a similar track was activated (Enter / double-click)
+    similar_chosen = Signal(int)  # a similar track was chosen (click, arrow keys): show why close
     open_folder_requested = Signal(str)  # the folder about to be opened
+    back_requested = Signal()  # back to the library overview
 
     FIELDS = (("title", "Title"), ("artist", "Artist"), ("album", "Album"),
               ("albumartist", "Album artist"), ("genres", "Genres"), ("year", "Year"),
@@ -126,8 +60,13 @@ class TrackPanel(QWidget):
         self._folder = ""
         self.labels = {key: QLabel() for key, _ in self.FIELDS}
         self.path = QLineEdit(readOnly=True)  # scrolls and copies where a long path would not wrap
+        self.cover = QLabel(alignment=Qt.AlignCenter)
+        self.cover_path: str | None = None  # the thumbnail shown
         self.timeline = TagTimeline()
-        self.similar = QListWidget()
+        self.similar = QTreeWidget()
+        self.why = WhyCloseView()
+        self.back_button = QPushButton("← Library")
+        self.back_button.setToolTip("Back to the library overview (Esc)")
         self.open_button = QPushButton("Open containing folder")
         self._build()
         self.clear()
@@ -141,16 +80,45 @@ class TrackPanel(QWidget):
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
             form.addRow(caption, label)
         form.addRow("Path", self.path)
-        layout = QVBoxLayout(self)
+        self._build_similar()
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(self.cover)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Auto-tags over time"))
-        layout.addWidget(self.timeline)
-        layout.addWidget(QLabel("Most similar"))
-        layout.addWidget(self.similar, 1)
+        for w in (QLabel("Auto-tags over time"), self.timeline, QLabel("Most similar (click one: why close)"),
+                  self.similar, self.why):
+            layout.addWidget(w)
         layout.addWidget(self.open_button)
-        # itemActivated is Enter, and double-click (or single click where the platform says so).
-        self.similar.itemActivated.connect(lambda item: self.play_requested.emit(item.data(Qt.UserRole)))
+        layout.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.back_button.clicked.connect(self.back_requested)
         self.open_button.clicked.connect(self.open_folder)
+
+    def _build_similar(self) -> None:
+        tree = self.similar
+        tree.setHeaderLabels(["Track", "Score"])
+        tree.setRootIsDecorated(False)
+        tree.setUniformRowHeights(True)
+        tree.setAllColumnsShowFocus(True)
+        header = tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)  # titles are elided, scores never
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        tree.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # all ten rows fit: see _fit_similar
+        # itemActivated is Enter, and double-click (or single click where the platform says so).
+        tree.itemActivated.connect(lambda item: self.play_requested.emit(item.data(0, Qt.UserRole)))
+        tree.currentItemChanged.connect(
+            lambda item, _old: item is not None and self.similar_chosen.emit(item.data(0, Qt.UserRole)))
+        self._fit_similar()
 
     def clear(self) -> None:
         for label in self.labels.values():
@@ -160,6 +128,8 @@ class TrackPanel(QWidget):
         self.open_button.setEnabled(False)
         self.timeline.clear()
         self.similar.clear()
+        self.why.setVisible(False)
+        self.set_cover(None)
 
     def show_track(self, data: MapData, index: int) -> None:
         t = data.tracks[index]
@@ -174,19 +144,46 @@ class TrackPanel(QWidget):
         self.path.setCursorPosition(0)
         self._folder = os.path.dirname(os.path.abspath(t.path))
         self.open_button.setEnabled(True)
+        self.why.setVisible(False)
+
+    def set_cover(self, thumbnail: str | None) -> None:
+        """The track's cover thumbnail file (None: no cover, or not made yet: hidden)."""
+        pixmap = QPixmap(thumbnail) if thumbnail else QPixmap()
+        self.cover_path = thumbnail if not pixmap.isNull() else None
+        if self.cover_path:
+            self.cover.setPixmap(pixmap.scaled(COVER_PX, COVER_PX, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        else:
+            self.cover.clear()
+        self.cover.setVisible(self.cover_path is not None)
 
     def set_taggram(self, taggram, tag_names, starts=None) -> None:
         self.timeline.set_taggram(taggram, tag_names, starts)
 
     def set_similar(self, data: MapData, similar) -> None:
         """``similar``: (index, score) pairs, best first; shows the first 10."""
+        self.similar.blockSignals(True)  # filling is not choosing
         self.similar.clear()
-        for index, score in list(similar)[:10]:
+        for index, score in list(similar)[:SIMILAR_ROWS]:
             t = data.tracks[index]
-            item = QListWidgetItem(f"{t.title} — {t.artist}   {score:.2f}")
-            item.setData(Qt.UserRole, int(index))
-            item.setToolTip(t.path)
-            self.similar.addItem(item)
+            item = QTreeWidgetItem([f"{t.title} — {t.artist}", f"{score:.2f}"])
+            item.setData(0, Qt.UserRole, int(index))
+            item.setToolTip(0, t.path)
+            item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+            self.similar.addTopLevelItem(item)
+        self.similar.blockSignals(False)
+        self._fit_similar()
+        self.why.setVisible(False)
+
+    def _fit_similar(self) -> None:
+        """Tall enough for ten rows, so none hides behind a scroll bar."""
+        tree = self.similar
+        row = tree.sizeHintForRow(0) if tree.topLevelItemCount() else tree.fontMetrics().height() + 4
+        tree.setFixedHeight(tree.header().sizeHint().height() + SIMILAR_ROWS * row + 2 * tree.frameWidth() + 2)
+
+    def show_why(self, why, a, b, windows_a, windows_b, tag_names) -> None:
+        """The "why close" answer for this track (``a``) and a similar one (``b``)."""
+        self.why.show_why(why, a, b, windows_a, windows_b, tag_names)
+        self.why.setVisible(True)
 
     def open_folder(self) -> None:
         if not self._folder:

@@ -1,54 +1,14 @@
 """The explorer window, driven like a user: open a library, watch the map appear, click to play."""
 import os
-import shutil
 import time
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtMultimedia import QMediaPlayer
 
-from audio_factory import make_library, make_track
+from audio_factory import make_track
+from window_driver import answer_file_dialog, choose, click_action, click_point, open_and_wait
 from musicmap_desktop.app import make_window
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    """30+ tracks, mixed formats, 4 audibly different albums, scanned and embedded once."""
-    from musicmap_desktop.core.store.db import open_db
-    from musicmap_desktop.core.embed import EmbedSettings, embed_library
-    from musicmap_desktop.core.embed_pool import InProcess
-    from musicmap_desktop.core.scan import scan
-    from musicmap_desktop.model.backbone import MusicnnBackbone
-
-    root = tmp_path_factory.mktemp("lib")
-    make_library(root / "music", n_albums=4, tracks_per_album=8, seconds=4)
-    db = open_db(str(root / "cache.db"))
-    list(scan(str(root / "music"), db))
-    list(embed_library(db, str(root / "music"), InProcess(MusicnnBackbone(device="cpu"), 0), EmbedSettings()))
-    db.conn.close()
-    return root
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, library):
-    shutil.copytree(library / "music", tmp_path / "music")
-    shutil.copy(library / "cache.db", tmp_path / "cache.db")
-    w = make_window(str(tmp_path / "cache.db"), QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), device="cpu")
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    yield w
-    w.session.wait()
-    w.player.stop()
-
-
-def open_and_wait(qtbot, w, folder, rescan=True, timeout=120_000):
-    with qtbot.waitSignal(w.session.finished, timeout=timeout):
-        w.open_library(str(folder), rescan=rescan)
-    if not rescan:  # the cached map first, then the background rescan
-        with qtbot.waitSignal(w.session.finished, timeout=timeout):
-            pass
 
 
 def test_first_launch_shows_welcome_and_remembers_the_library(qtbot, window, tmp_path):
@@ -80,7 +40,7 @@ def test_click_plays_the_track_and_highlights_it(qtbot, window, tmp_path):
         qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(i))
     assert window.player.source() == window.data.tracks[i].path
     assert window.panel.labels["title"].text() == window.data.tracks[i].title
-    assert window.panel.similar.count() == 10
+    assert window.panel.similar.topLevelItemCount() == 10
     assert mv._playing == i
 
 
@@ -140,24 +100,19 @@ def test_colour_by_switches_legend(qtbot, window, tmp_path):
     window.color_mode.setCurrentIndex(window.color_mode.findData("artist"))
     artists = sorted(label.split("(")[0].strip() for label in window.legend.labels())
     assert artists == ["Artist 1", "Artist 2", "Artist 3", "Artist 4"]
-    window.color_mode.setCurrentIndex(window.color_mode.findData("tag"))
-    assert window.tag_choice.isVisible() and window.map_view.coloring.mode == "tag"
-
-
-def test_path_between_a_and_b_and_m3u_export(qtbot, window, tmp_path):
-    open_and_wait(qtbot, window, tmp_path / "music")
-    pb, mv = window.playback, window.map_view
-    a, b = 0, 31
-    for i in (a, b):  # click A, then B, like a user
-        qtbot.mouseClick(mv.canvas, Qt.LeftButton, pos=mv.point_to_widget(i))
-    steps = pb.path()
-    assert steps[0] == a and steps[-1] == b and len(set(steps)) == len(steps)
-    pb._actions["path"].trigger()
-    assert window.player.source() == window.data.tracks[a].path and pb.queue == steps[1:]
-    out = pb.export_m3u(str(tmp_path / "path.m3u8"))
-    lines = [l for l in open(out, encoding="utf-8").read().splitlines() if l and not l.startswith("#")]
-    assert lines == [window.data.tracks[i].path for i in steps]
-    assert all(os.path.isfile(p) for p in lines)
+    assert not window.tag_choice.isVisible()
+    window.color_mode.setFocus()
+    while window.color_mode.currentData() != "tag":  # the keyboard, as a user picks from the box
+        qtbot.keyClick(window.color_mode, Qt.Key_Down)
+    qtbot.waitUntil(window.tag_choice.isVisible, timeout=3000)  # the tag chooser comes with the mode
+    assert window.map_view.coloring.mode == "tag" and window.map_view.coloring.tag == window.data.tag_names[0]
+    window.tag_choice.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(window.tag_choice, Qt.Key_Down)
+    assert window.map_view.coloring.tag == window.data.tag_names[3] == window.tag_choice.currentText()
+    assert window.legend.title.text()  # the legend says which tag
+    qtbot.keyClick(window.color_mode, Qt.Key_Home)
+    qtbot.waitUntil(lambda: not window.tag_choice.isVisible(), timeout=3000)
 
 
 def test_box_selection_then_export(qtbot, window, tmp_path):
@@ -179,9 +134,16 @@ def test_box_selection_then_export(qtbot, window, tmp_path):
         qtbot.mouseRelease(mv.canvas, Qt.LeftButton, pos=xs[0].__class__(right, bottom))
     picked = sorted(got.args[0])
     assert picked == sorted(i for i, p in enumerate(xs) if p.x() <= right)
-    out = window.playback.export_m3u(str(tmp_path / "sel.m3u8"))
-    assert [l for l in open(out, encoding="utf-8").read().splitlines() if l.startswith("/")] == \
+    assert window.play_status.text() == f"{len(picked)} tracks selected"
+    (tmp_path / "out").mkdir()
+    choose(qtbot, window, "Playlist", "Export M3U", "Selection…")
+    title = answer_file_dialog(qtbot, str(tmp_path / "out" / "sel"))  # no suffix: .m3u8 is added
+    assert title == "Export playlist (M3U)"
+    out = tmp_path / "out" / "sel.m3u8"
+    assert [l for l in out.read_text(encoding="utf-8").splitlines() if l.startswith("/")] == \
         [window.data.tracks[i].path for i in got.args[0]]
+    assert window.play_status.text().startswith(f"{len(picked)} tracks selected") is False
+    assert "Saved" in window.play_status.text()
 
 
 def test_problems_dialog_lists_failures_and_retry_rereads(qtbot, window, tmp_path, monkeypatch):
@@ -333,11 +295,12 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     frames = []
     show = window.map_view._show_positions
     window.map_view._show_positions = lambda xy: (frames.append(np.array(xy)), show(xy))
-    window.vectors_menu.popup(window.mapToGlobal(window.rect().center()))
-    action = next(a for a in window.vectors_menu.actions() if model_id in a.text())
+    shown = window.data.tracks[6]
+    click_point(qtbot, window.map_view, 6)  # its most similar, from the old vectors
+    old_scores = [window.panel.similar.topLevelItem(k).text(1) for k in range(10)]
+    label = next(label for label, choice in window.session.vector_models.choices() if choice == model_id)
     with qtbot.waitSignal(window.session.finished, timeout=60_000):
-        action.trigger()
-    window.vectors_menu.close()
+        choose(qtbot, window, "Library", "Track vectors", label)
     anim = window.map_view._morph
     if anim.state() == anim.State.Running:
         with qtbot.waitSignal(anim.finished, timeout=5000):
@@ -348,3 +311,129 @@ def test_switching_to_a_retrained_model_morphs_the_map(qtbot, window, tmp_path):
     np.testing.assert_allclose(frames[-1], window.data.xy)
     assert len(frames) >= 3  # in between, points were on their way
     np.testing.assert_allclose(window.map_view._xy, window.data.xy)
+    # The side panel still shows the same track, and its most similar come from the new vectors.
+    from musicmap_desktop.core.similarity import most_similar
+
+    row = next(i for i, t in enumerate(window.data.tracks) if t.id == shown.id)
+    assert window.panel.labels["title"].text() == shown.title
+    expected = [f"{window.data.tracks[j].title} — {window.data.tracks[j].artist}"
+                for j, _ in most_similar(window.data.vectors, row, k=10)]
+    assert [window.panel.similar.topLevelItem(k).text(0) for k in range(10)] == expected
+    after = [window.panel.similar.topLevelItem(k).text(1) for k in range(10)]
+    assert after == [f"{s:.2f}" for _, s in most_similar(window.data.vectors, row, k=10)] and after != old_scores
+
+
+def test_first_launch_is_the_welcome_view_alone(qtbot, window, tmp_path):
+    assert window.stack.currentWidget() is window.welcome
+    assert not window.toolbar.isVisible() and not window.search.isVisible()
+    assert [d.isVisible() for d in window.docks] == [False] * 4  # now playing, side panel, legend, queue
+    assert not window.playlists.more_box.isVisible()
+    open_and_wait(qtbot, window, tmp_path / "music")
+    assert window.toolbar.isVisible() and window.search.isVisible()
+    assert all(d.isVisible() for d in window.docks)
+
+
+def test_a_closed_panel_comes_back_from_the_view_menu_and_stays_closed_next_time(qtbot, window, tmp_path, library):
+    from PySide6.QtWidgets import QAbstractButton
+
+    open_and_wait(qtbot, window, tmp_path / "music")
+    queue_dock = next(d for d in window.docks if d.objectName() == "Queue")
+    close = queue_dock.findChild(QAbstractButton, "qt_dockwidget_closebutton")
+    qtbot.mouseClick(close, Qt.LeftButton)
+    assert not queue_dock.isVisible()
+    texts = [a.text() for a in window.view_menu.actions()]
+    for name in ("Now playing", "Library and track", "Legend", "Queue", "Cluster labels", "True neighbours"):
+        assert name in texts, texts
+    choose(qtbot, window, "View", "Queue")
+    assert queue_dock.isVisible()
+    choose(qtbot, window, "View", "Legend")  # closed from the menu this time
+    window.close()
+    again = make_window(str(tmp_path / "cache.db"), window.settings, device="cpu")
+    qtbot.addWidget(again)
+    again.show()
+    assert not any(d.isVisible() for d in again.docks)  # the welcome view first
+    open_and_wait(qtbot, again, tmp_path / "music")
+    assert {d.objectName(): d.isVisible() for d in again.docks} == \
+        {"Now playing": True, "Track": True, "Legend": False, "Queue": True}
+    again.session.wait()
+
+
+def test_ctrl_q_quits(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    qtbot.keyClick(window.map_view.canvas, Qt.Key_Q, Qt.ControlModifier)
+    assert not window.isVisible()
+
+
+def test_library_quit_closes_the_window(qtbot, window):
+    choose(qtbot, window, "Library", "Quit")
+    assert not window.isVisible()
+
+
+def test_the_title_names_the_folder_once_and_qt_adds_the_app(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    assert window.windowTitle() == QApplication.applicationDisplayName() or window.windowTitle() == "musicmap"
+    open_and_wait(qtbot, window, tmp_path / "music")
+    assert window.windowTitle() == str(tmp_path / "music")  # shown as "…/music — musicmap"
+
+
+def test_search_enter_marks_each_match_in_turn(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    qtbot.keyClicks(window.search, "Song 2.")
+    songs = sorted(i for i, t in enumerate(window.data.tracks) if t.title.startswith("Song 2."))
+    seen = []
+    for k in range(3):
+        with qtbot.waitSignal(window.search.activated, timeout=5000) as got:
+            qtbot.keyClick(window.search, Qt.Key_Return)
+        row = got.args[0]
+        seen.append(row)
+        assert window.status_label.text().startswith(f"Match {k + 1} of 8: {window.data.tracks[row].title}")
+        assert window.panel.labels["title"].text() == window.data.tracks[row].title  # shown in the panel
+        (x0, x1), (y0, y1) = window.map_view.view_box.viewRange()
+        assert abs((x0 + x1) / 2 - window.data.xy[row][0]) < 1e-6
+    assert seen == songs[:3]
+    qtbot.keyClick(window.search, Qt.Key_Escape)  # the first Escape empties the box
+    assert window.search.text() == ""
+
+
+def test_enter_on_the_map_plays_the_current_track(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    click_action(qtbot, window.toolbar, window.playlists.path_mode)  # a click chooses without playing
+    click_point(qtbot, window.map_view, 11)
+    path = window.data.tracks[11].path
+    with qtbot.waitSignal(window.player.track_started, timeout=10_000, check_params_cb=lambda p: p == path):
+        qtbot.keyClick(window.map_view.canvas, Qt.Key_Return)
+
+
+def test_space_pauses_and_resumes(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    with qtbot.waitSignal(window.player.state_changed, timeout=10_000,
+                          check_params_cb=lambda s: s == QMediaPlayer.PlaybackState.PlayingState):
+        click_point(qtbot, window.map_view, 3)
+    with qtbot.waitSignal(window.player.state_changed, timeout=5000,
+                          check_params_cb=lambda s: s == QMediaPlayer.PlaybackState.PausedState):
+        qtbot.keyClick(window.map_view.canvas, Qt.Key_Space)
+
+
+def test_opening_a_known_library_draws_the_cached_map_before_rescanning(qtbot, window, tmp_path):
+    from musicmap_desktop.core.jobs import Phase
+
+    open_and_wait(qtbot, window, tmp_path / "music")  # now the cache knows this folder
+    order = []
+    window.session.progress.connect(lambda p: order.append(p.phase))
+    window.session.map_ready.connect(lambda data, provisional: order.append("map"))
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+        window.open_library(str(tmp_path / "music"))  # as gui.launch does with a folder argument
+    assert order[0] == Phase.LOAD and "map" in order and Phase.WALK not in order
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):  # then the rescan behind it
+        pass
+    assert {Phase.WALK, Phase.READ} & set(order[order.index("map"):])
+
+
+def test_menus_say_plain_words(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, tmp_path / "music")
+    choose(qtbot, window, "Library", "Track vectors")
+    labels = [a.text() for a in window.vectors_menu.actions()]
+    assert "Musicnn mean and max (untrained)" in labels
+    assert not any("‖" in text or "||" in text for text in labels)
+    qtbot.keyClick(window.vectors_menu, Qt.Key_Escape)

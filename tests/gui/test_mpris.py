@@ -204,3 +204,46 @@ def test_a_dbus_call_toggles_real_playback(qtbot, bus_address, bus, real_player,
         if real_player.state() != S.StoppedState:
             with qtbot.waitSignal(real_player.state_changed, timeout=5000):
                 real_player.stop()
+
+
+def test_the_window_announces_each_track_with_its_cover_and_next_goes_through_the_queue(
+        qtbot, bus_address, bus, tmp_path, library, monkeypatch):
+    """app.py registers the service for the window: a D-Bus Next plays the queue's next track."""
+    from PIL import Image
+    from PySide6.QtCore import QSettings
+
+    from musicmap_desktop.app import make_window
+    from window_driver import box_select, click_action, open_and_wait
+
+    shutil.copytree(library / "music", tmp_path / "music")
+    shutil.copy(library / "cache.db", tmp_path / "cache.db")
+    for folder in (tmp_path / "music").glob("*/*"):
+        Image.new("RGB", (300, 300), (20, 90, 200)).save(folder / "folder.png")
+    w = make_window(str(tmp_path / "cache.db"), QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
+                    device="cpu", bus=bus)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    try:
+        assert w.mpris is not None and w.mpris.service_name == SERVICE
+        with qtbot.waitSignal(w.session.covers_done, timeout=60_000):
+            open_and_wait(qtbot, w, tmp_path / "music")
+        picked = box_select(qtbot, w, range(len(w.data)))
+        first, second = (w.data.tracks[r] for r in picked[:2])
+        with qtbot.waitSignal(w.player.track_started, timeout=15_000, check_params_cb=lambda p: p == first.path):
+            click_action(qtbot, w.toolbar, w.playlists.play_selection)
+        out = client(qtbot, bus_address, f"{PROPS_IFACE}.Get", f"string:{PLAYER_IFACE}", "string:Metadata")
+        assert f'string "{first.title}"' in out and f'string "{first.artist}"' in out
+        art = w.covers(first.path)
+        assert art and f'string "file://{art}"' in out  # the cached thumbnail, never the music folder
+        with qtbot.waitSignal(w.player.track_started, timeout=15_000, check_params_cb=lambda p: p == second.path):
+            env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus_address)
+            proc = subprocess.Popen(["dbus-send", "--session", "--print-reply", f"--dest={SERVICE}", PATH,
+                                     f"{PLAYER_IFACE}.Next"], env=env, stdout=subprocess.PIPE)
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=10_000)
+        assert w.playback.queue.current == 1
+        out = client(qtbot, bus_address, f"{PROPS_IFACE}.Get", f"string:{PLAYER_IFACE}", "string:Metadata")
+        assert f'string "{second.title}"' in out
+    finally:
+        w.close()
+    assert w.mpris.service_name == ""  # closing the window leaves the bus

@@ -47,14 +47,14 @@ def test_shows_the_tracks_tags(panel):
 
 def _similar(panel, data):
     panel.set_similar(data, [(7, 0.97), (2, 0.91), (11, 0.85)] + [(k, 0.5) for k in range(9)])
-    assert panel.similar.count() == 10
-    assert panel.similar.item(0).text().startswith("Song 7 — Artist 7")
+    assert panel.similar.topLevelItemCount() == 10
+    assert panel.similar.topLevelItem(0).text(0) == "Song 7 — Artist 7"
 
 
 def test_enter_on_a_similar_track_requests_it(qtbot, panel):
     _similar(panel, library())
     panel.similar.setFocus()
-    panel.similar.setCurrentRow(1)
+    panel.similar.setCurrentItem(panel.similar.topLevelItem(1))
     with qtbot.waitSignal(panel.play_requested, timeout=1000) as blocker:
         qtbot.keyClick(panel.similar, Qt.Key_Return)
     assert blocker.args == [2]
@@ -62,7 +62,7 @@ def test_enter_on_a_similar_track_requests_it(qtbot, panel):
 
 def test_double_click_on_a_similar_track_requests_it(qtbot, panel):
     _similar(panel, library())
-    item = panel.similar.item(2)
+    item = panel.similar.topLevelItem(2)
     pos = panel.similar.visualItemRect(item).center()
     with qtbot.waitSignal(panel.play_requested, timeout=1000) as blocker:
         # Qt 6's QTest.mouseDClick sends only the DblClick event; a real double-click starts with
@@ -116,5 +116,5 @@ def test_clear_empties_everything(panel):
     panel.show_track(library(), 1)
     _similar(panel, library())
     panel.clear()
-    assert panel.labels["title"].text() == "" and panel.similar.count() == 0
+    assert panel.labels["title"].text() == "" and panel.similar.topLevelItemCount() == 0
     assert not panel.open_button.isEnabled() and panel.path.text() == ""
