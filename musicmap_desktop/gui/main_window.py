@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         s.map_ready.connect(self.show_map)
         s.finished.connect(self._on_finished)
         s.failed.connect(lambda msg: self._set_idle(f"Failed: {msg}"))
+        s.side_failed.connect(lambda lane, msg: self.status_label.setText(f"Failed ({lane}): {msg}"))
         s.covers_progress.connect(lambda _p: self._covers_timer.isActive() or self._covers_timer.start())
         s.covers_done.connect(lambda _cancelled: self._show_covers())
         self._covers_timer.timeout.connect(self._show_covers)

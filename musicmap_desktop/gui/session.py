@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
 from ..core.embed_pool import Engines
@@ -35,6 +35,7 @@ class LibrarySession(QObject):
     failed = Signal(str)
     covers_progress = Signal(object)  # Progress of the covers lane (current = the track's path)
     covers_done = Signal(bool)  # cancelled?
+    side_failed = Signal(str, str)  # lane, message: a side job's bug (the library lane goes on)
 
     def __init__(self, cache: Cache, engines: Engines, tag_names: tuple[str, ...],
                  vector_models: VectorModels | None = None, vector_choice: str = AUTO,
@@ -82,7 +83,7 @@ class LibrarySession(QObject):
             return
         covers = self.covers
         self.run_side("covers", lambda token: thumbnail_job(covers, paths, token),
-                      on_progress=self.covers_progress.emit, on_done=lambda _r, c: self.covers_done.emit(c))
+                      on_progress=lambda p: self.covers_progress.emit(p), on_done=lambda _r, c: self.covers_done.emit(c))
 
     def run_side(self, lane: str, make_job: JobFactory, on_progress: Callable[[Progress], None] | None = None,
                  on_done: Callable[[object, bool], None] | None = None) -> None:
@@ -94,7 +95,7 @@ class LibrarySession(QObject):
             job.progress.connect(lambda p, job=job: self._current(lane, job) and on_progress(p))
         if on_done is not None:
             job.done.connect(lambda result, cancelled, job=job: self._current(lane, job) and on_done(result, cancelled))
-        job.failed.connect(self.failed)
+        job.failed.connect(lambda message: self.side_failed.emit(lane, message))
         job.finished.connect(lambda job=job: self._forget(lane, job))
         self.side[lane] = job
         job.start()
@@ -117,6 +118,9 @@ class LibrarySession(QObject):
     def close(self) -> None:
         """Stop the jobs, then close the engine and the cache (the window is closing)."""
         self.wait()
+        # Deliver the ended jobs' queued notices now: left queued, they would reach a session
+        # (and jobs) already deleted once the window drops it (a segfault, not an exception).
+        QCoreApplication.sendPostedEvents()
         self.engines.close()
         self.cache.close()
 
