@@ -411,3 +411,19 @@ def cand_zwccn2(specs, shrink=0.7, log_pools=False, out_dims=None, dba_k=None, n
             out = unit(out @ b)
         return dba(out, dba_k) if dba_k else out
     return fn
+
+
+def cand_zwccn_weighted(specs, weights, shrink=0.9):
+    """zWCCN with relative block weights (after the per-block L2 normalisation)."""
+    def fn(data, train, val, test, seed):
+        def make(rows):
+            parts = []
+            for s, wt in zip(specs.split("+"), weights):
+                x = block(data, s)[rows]
+                x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+                parts.append(unit(x) * wt)
+            return np.concatenate(parts, 1)
+        rows = np.concatenate([train, val])
+        p, w = wccn_fit(make(rows), data.albums[rows], shrink)
+        return wccn_apply(make(test), p, w)
+    return fn

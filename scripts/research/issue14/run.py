@@ -161,6 +161,12 @@ def sets(name, stats):
         c["zWCCN s0.9 MSD pen+pools"] = L.cand_zwccn2(msd2, 0.9)
         c["WCCN s0.7 MSD pen"] = L.cand_wccn_trainval(pen, 0.7)
         return c
+    if name == "weights":
+        c = base()
+        all4 = "msd_pen_mm+mtt_pen_mm+msd_pools+mtt_pools"
+        for wts in ((1, 1, 1, 1), (1, 1, 1.5, 1.5), (1, 1, 2, 2), (1.5, 1.5, 1, 1), (1, 0.7, 1, 0.7), (0.7, 1, 0.7, 1)):
+            c[f"zWCCN s0.9 all4 weights {wts}"] = L.cand_zwccn_weighted(all4, wts, 0.9)
+        return c
     if name == "label_free":
         c = base()
         c["WCCN pen s0.7"] = L.cand_wccn_trainval(pen, 0.7)
