@@ -73,7 +73,7 @@ def embed_library(db: Database, root: str | None, engine: Engine,
         for track, frames, result, last in engine.run(_tasks(pending, settings), cancel):
             progress.current = track.path
             if isinstance(result, DecodeError):
-                failed[track.fingerprint] = f"cannot decode audio: {result}"
+                failed[track.fingerprint] = f"cannot decode audio: {result.reason}"  # the row has the path
             elif track.fingerprint not in failed:
                 feats, tags = result
                 parts.setdefault(track.fingerprint, []).append((frames, feats, tags))

@@ -14,6 +14,7 @@ from typing import BinaryIO
 import mutagen
 
 from .formats import HEADER_BYTES, codec_name, mutagen_classes
+from .store.paths import display_text
 
 UNKNOWN_ARTIST = "Unknown artist"
 
@@ -180,8 +181,9 @@ def _codec(audio) -> str:
 
 
 def _stem(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0]
+    """The file name as a title: display text (a non-UTF-8 name's bytes become U+FFFD)."""
+    return display_text(os.path.splitext(os.path.basename(path))[0])
 
 
 def _folder_name(path: str) -> str:
-    return os.path.basename(os.path.dirname(path)) or "Unknown album"
+    return display_text(os.path.basename(os.path.dirname(path))) or "Unknown album"

@@ -169,3 +169,25 @@ def test_file_deleted_between_listing_and_reading(music, tmp_path, monkeypatch):
     s, rows, _ = run(music, tmp_path)
     assert s.vanished == 1
     assert "doomed.ogg" not in rows
+
+
+# ---- issue 10, item 1: text derived from a path is display text; the exact bytes stay in BLOBs ----
+
+def test_non_utf8_file_name_without_a_title_tag_gets_a_display_title(music, tmp_path):
+    raw = os.path.join(os.fsencode(music), b"caf\xe9.flac")
+    os.rename(make_track(music, "tmp", "flac"), raw)  # no tags: the title comes from the name
+    s, rows, db = run(music, tmp_path)
+    row = rows[os.fsdecode(b"caf\xe9.flac")]
+    assert (row["status"], row["title"]) == ("ok", "caf\ufffd")
+    assert os.fsencode(row["path"]) == raw  # the exact bytes, in the BLOB column
+    assert s.new == 2
+
+
+def test_non_utf8_folder_name_as_album_keeps_the_sibling_folders(music, tmp_path):
+    folder = os.path.join(os.fsencode(music), b"caf\xe9")
+    os.makedirs(folder)
+    os.rename(make_track(music, "tmp", "wav"), os.path.join(folder, b"01.wav"))  # no album tag
+    make_track(music / "zzz later", "after", "flac", tags={"title": "After"})
+    s, rows, _ = run(music, tmp_path)
+    assert rows["01.wav"]["album"] == "caf\ufffd" and rows["01.wav"]["status"] == "ok"
+    assert rows["after.flac"]["status"] == "ok" and s.new == 3

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .db import Database
-from .paths import display, path_key, under
+from .paths import display, display_text, path_key, under
 from .tracks import failed_paths
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def record_scan(db: Database, root: str, problems: list[WalkProblem]) -> None:
     db.execute("DELETE FROM folder_problems WHERE root = ?", [key])
     db.conn.executemany(
         "INSERT INTO folder_problems (root, path, display_path, reason, seen_at) VALUES (?, ?, ?, ?, ?)",
-        [(key, path_key(p.path), display(p.path), p.reason, now) for p in problems],
+        [(key, path_key(p.path), display(p.path), display_text(p.reason), now) for p in problems],
     )
 
 
