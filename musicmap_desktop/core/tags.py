@@ -6,6 +6,7 @@ Multi-value tags stay lists.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from .formats import HEADER_BYTES, codec_name, mutagen_classes
 from .store.paths import display_text
 
 UNKNOWN_ARTIST = "Unknown artist"
+MAX_SECONDS = 7 * 24 * 3600.0  # a week: longer is a damaged header
+# Track and disc numbers (and header rates) beyond this are damage, not data; they would not
+# even fit SQLite's INTEGER.
+MAX_NUMBER = 2**31 - 1
 
 _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title", "tit2", "©nam", "wm/title", "\xa9nam"),
@@ -67,6 +72,8 @@ def read_info(f: BinaryIO, path: str) -> TrackInfo:
         raise NotAudioError("not a recognised audio format")
     info = audio.info
     duration = float(getattr(info, "length", 0.0) or 0.0)
+    if not math.isfinite(duration) or duration > MAX_SECONDS:
+        raise NotAudioError(f"damaged header (duration {duration} s)")
     if duration <= 0:
         raise NotAudioError("no audio data (duration is zero)")
     fields = _normalise(audio.tags)
@@ -101,9 +108,9 @@ def _build(fields: dict[str, list[str]], path: str, audio, duration: float) -> T
         discnumber=_number(_first(fields, "discnumber")),
         duration=duration,
         # Opus always decodes at 48 kHz; mutagen reports no rate for it.
-        sample_rate=getattr(info, "sample_rate", None) or (48000 if codec == "opus" else None),
-        channels=getattr(info, "channels", None) or None,
-        bitrate=getattr(info, "bitrate", None) or None,
+        sample_rate=_in_range(getattr(info, "sample_rate", None)) or (48000 if codec == "opus" else None),
+        channels=_in_range(getattr(info, "channels", None)),
+        bitrate=_in_range(getattr(info, "bitrate", None)),
         codec=codec,
         tags=fields,
     )
@@ -164,8 +171,13 @@ def _first(fields: dict[str, list[str]], name: str) -> str | None:
 
 
 def _number(text: str | None) -> int | None:
-    m = re.match(r"\s*(\d+)", text or "")
-    return int(m.group(1)) if m else None
+    m = re.match(r"\s*(\d{1,10})(?!\d)", text or "")  # eleven digits and more: damage
+    return int(m.group(1)) if m and int(m.group(1)) <= MAX_NUMBER else None
+
+
+def _in_range(value) -> int | None:
+    """A header or tag integer that makes sense, else None (a damaged header's absurd rate)."""
+    return value if isinstance(value, int) and 0 < value <= MAX_NUMBER else None
 
 
 def _year(date: str | None) -> int | None:

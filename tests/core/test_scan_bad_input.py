@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from audio_factory import make_track, write_long_silent_wav
+from audio_factory import EXTENSIONS, make_track, write_long_silent_wav
 from musicmap_desktop.core import scan as scan_module
 from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.store.libraries import failed_tracks
@@ -191,3 +191,17 @@ def test_non_utf8_folder_name_as_album_keeps_the_sibling_folders(music, tmp_path
     s, rows, _ = run(music, tmp_path)
     assert rows["01.wav"]["album"] == "caf\ufffd" and rows["01.wav"]["status"] == "ok"
     assert rows["after.flac"]["status"] == "ok" and s.new == 3
+
+
+# ---- item 2: numbers out of any sensible range become NULL ----
+
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "wv"])
+def test_absurd_track_and_disc_numbers_become_null(music, tmp_path, fmt):
+    make_track(music, "huge", fmt, tags={"title": "Huge", "tracknumber": "99999999999999999999999/0",
+                                         "discnumber": "18446744073709551616", "date": "99999999999999999999"})
+    make_track(music, "sane", fmt, tags={"title": "Sane", "tracknumber": "7/12", "discnumber": "2"})
+    s, rows, _ = run(music, tmp_path)
+    huge, sane = rows["huge" + EXTENSIONS[fmt]], rows["sane" + EXTENSIONS[fmt]]
+    assert (huge["status"], huge["title"], huge["tracknumber"], huge["discnumber"]) == ("ok", "Huge", None, None)
+    assert (sane["tracknumber"], sane["discnumber"]) == (7, 2)
+    assert s.new == 3 and s.failed == 0
