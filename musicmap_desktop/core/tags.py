@@ -6,6 +6,7 @@ Multi-value tags stay lists.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -14,8 +15,11 @@ from typing import BinaryIO
 
 import mutagen
 
+from . import lenient_tags
 from .formats import HEADER_BYTES, codec_name, mutagen_classes
 from .store.paths import display_text
+
+log = logging.getLogger(__name__)
 
 UNKNOWN_ARTIST = "Unknown artist"
 MAX_SECONDS = 7 * 24 * 3600.0  # a week: longer is a damaged header
@@ -62,12 +66,7 @@ class TrackInfo:
 
 def read_info(f: BinaryIO, path: str) -> TrackInfo:
     """Parse an open (read-only) file. Raises NotAudioError with a readable reason."""
-    try:
-        audio = open_mutagen(f)
-    except mutagen.MutagenError as e:
-        raise NotAudioError(f"unreadable audio header: {e}") from None
-    except Exception as e:  # mutagen raises plain errors on some damaged files
-        raise NotAudioError(f"damaged file ({type(e).__name__}: {e})") from None
+    audio = _open(f)
     if audio is None:
         raise NotAudioError("not a recognised audio format")
     info = audio.info
@@ -78,6 +77,27 @@ def read_info(f: BinaryIO, path: str) -> TrackInfo:
         raise NotAudioError("no audio data (duration is zero)")
     fields = _normalise(audio.tags)
     return _build(fields, path, audio, duration)
+
+
+def _open(f: BinaryIO):
+    """mutagen's view of the file; where mutagen rejects it for a bad tag, the lenient one."""
+    try:
+        return open_mutagen(f)
+    except Exception as e:  # mutagen raises plain errors on some damaged files
+        error = e
+    f.seek(0)
+    head = f.read(HEADER_BYTES)
+    try:
+        audio = lenient_tags.read(f, mutagen_classes(head))
+    except Exception as e:  # the stream header is damaged too: mutagen's reason stands
+        log.debug("lenient read failed too: %r", e)
+        audio = None
+    if audio is not None:
+        log.info("tags read leniently (mutagen: %s: %s)", type(error).__name__, error)
+        return audio
+    if isinstance(error, mutagen.MutagenError):
+        raise NotAudioError(f"unreadable audio header: {error}") from None
+    raise NotAudioError(f"damaged file ({type(error).__name__}: {error})") from None
 
 
 def open_mutagen(f: BinaryIO):
@@ -189,7 +209,7 @@ def _codec(audio) -> str:
     codec = getattr(audio.info, "codec", None)  # MP4 gives 'mp4a.40.2' / 'alac'
     if codec:
         return "aac" if str(codec).startswith("mp4a") else str(codec)
-    return codec_name(type(audio).__name__)
+    return codec_name(getattr(audio, "kind", None) or type(audio).__name__)
 
 
 def _stem(path: str) -> str:

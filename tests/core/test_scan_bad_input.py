@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from audio_factory import EXTENSIONS, make_track, write_long_silent_wav
+from audio_factory import EXTENSIONS, make_track, poke_bytes, write_long_silent_wav
 from musicmap_desktop.core import scan as scan_module
 from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.store.libraries import failed_tracks
@@ -205,3 +205,31 @@ def test_absurd_track_and_disc_numbers_become_null(music, tmp_path, fmt):
     assert (huge["status"], huge["title"], huge["tracknumber"], huge["discnumber"]) == ("ok", "Huge", None, None)
     assert (sane["tracknumber"], sane["discnumber"]) == (7, 2)
     assert s.new == 3 and s.failed == 0
+
+
+# ---- item 3: a bad APEv2 or ASF tag loses that tag, not the track ----
+
+def test_latin1_bytes_in_an_apev2_tag_lose_that_tag_not_the_track(music, tmp_path):
+    path = make_track(music, "latin", "wv", tags={"title": "QQXQ", "artist": "Good Artist", "tracknumber": "3"})
+    poke_bytes(path, b"QQXQ", b"caf\xe9")  # not UTF-8: mutagen rejects the whole file
+    s, rows, _ = run(music, tmp_path)
+    row = rows["latin.wv"]
+    assert (row["status"], row["codec"], row["title"], row["artist"], row["tracknumber"]) == \
+        ("ok", "wavpack", "caf\ufffd", "Good Artist", 3)
+    assert row["duration"] == pytest.approx(2.0, abs=0.05) and s.failed == 0
+
+
+@pytest.mark.parametrize("field, placeholder, bad", [
+    ("title", "QZ", "Q".encode("utf-16-le") + b"\x00\xd8"),  # ContentDescription: a lone high surrogate
+    ("genre", "GenQ", "Gen".encode("utf-16-le") + b"\x00\xdc"),  # ExtendedContentDescription: a lone low one
+])
+def test_a_lone_surrogate_in_an_asf_tag_loses_that_tag_not_the_track(music, tmp_path, field, placeholder, bad):
+    tags = {"title": "Title", "artist": "Good Artist", "album": "Good Album", "genre": "Rock", "tracknumber": "4"}
+    path = make_track(music, "wide", "wma", tags={**tags, field: placeholder})
+    poke_bytes(path, placeholder.encode("utf-16-le"), bad)
+    s, rows, _ = run(music, tmp_path)
+    row = rows["wide.wma"]
+    assert (row["status"], row["codec"], row["artist"], row["album"], row["tracknumber"]) == \
+        ("ok", "wma", "Good Artist", "Good Album", 4)
+    assert row[field if field == "title" else "genres_json"].count("\ufffd") == 1
+    assert row["duration"] == pytest.approx(2.0, abs=0.1) and s.failed == 0
