@@ -75,8 +75,23 @@ def read_info(f: BinaryIO, path: str) -> TrackInfo:
         raise NotAudioError(f"damaged header (duration {duration} s)")
     if duration <= 0:
         raise NotAudioError("no audio data (duration is zero)")
+    _check_pcm_length(f, audio, duration)
     fields = _normalise(audio.tags)
     return _build(fields, path, audio, duration)
+
+
+def _check_pcm_length(f: BinaryIO, audio, duration: float) -> None:
+    """A WAV or AIFF cut short still promises its full length in its header (mutagen believes
+    it; libsndfile then pads with silence): the file must hold that many bytes of samples."""
+    info = audio.info
+    bits, channels, rate = (getattr(info, k, 0) or 0 for k in ("bits_per_sample", "channels", "sample_rate"))
+    if type(audio).__name__ not in ("WAVE", "AIFF") or not (bits and channels and rate):
+        return
+    f.seek(0, os.SEEK_END)
+    held = f.tell() / (rate * channels * bits / 8)  # an upper bound: the header counts too
+    if duration > held + 0.05:
+        raise NotAudioError(f"truncated: the file holds at most {held:.1f} s of the {duration:.1f} s "
+                            "its header promises")
 
 
 def _open(f: BinaryIO):

@@ -233,3 +233,23 @@ def test_a_lone_surrogate_in_an_asf_tag_loses_that_tag_not_the_track(music, tmp_
         ("ok", "wma", "Good Artist", "Good Album", 4)
     assert row[field if field == "title" else "genres_json"].count("\ufffd") == 1
     assert row["duration"] == pytest.approx(2.0, abs=0.1) and s.failed == 0
+
+
+# ---- item 4: a WAV (or AIFF) cut short is caught ----
+
+@pytest.mark.parametrize("fmt", ["wav", "aiff"])
+def test_pcm_file_cut_short_is_failed_as_truncated(music, tmp_path, fmt):
+    path = make_track(music, "cut", fmt, seconds=30, tags={"title": "Cut"})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 10])  # the header still promises 30 s
+    s, rows, _ = run(music, tmp_path)
+    row = rows["cut" + EXTENSIONS[fmt]]
+    assert row["status"] == "failed"
+    assert row["reason"] == "truncated: the file holds at most 3.0 s of the 30.0 s its header promises"
+    assert s.failed == 1
+
+
+def test_whole_pcm_file_is_not_truncated(music, tmp_path):
+    make_track(music, "whole", "wav", seconds=3)
+    _, rows, _ = run(music, tmp_path)
+    assert rows["whole.wav"]["status"] == "ok"
