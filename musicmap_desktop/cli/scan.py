@@ -80,18 +80,17 @@ def vectors_job(db, folder: str | None, backbone: str, plan: str, entry, cancel)
 
 
 def _print_summary(summary, embedded, as_json: bool, cancelled: bool) -> None:
-    from ..core.text import summary_dict, summary_text
+    from ..core.text import embed_dict, embed_text, summary_dict, summary_text
 
     if as_json:
         out = summary_dict(summary)
         if embedded is not None:
-            out["embedded"] = {"tracks": embedded.done, "windows": embedded.windows}
+            out["embedded"] = embed_dict(embedded)
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
     print(summary_text(summary))
     if embedded is not None:
-        print(f"Embedded {embedded.done} track(s), {embedded.windows} windows"
-              + (" (cancelled)" if cancelled else ""))
+        print(embed_text(embedded, cancelled))
 
 
 def cmd_problems(args) -> int:

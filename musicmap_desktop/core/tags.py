@@ -17,7 +17,6 @@ import mutagen
 
 from . import lenient_tags
 from .formats import HEADER_BYTES, codec_name, mutagen_classes
-from .store.paths import display_text
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +227,14 @@ def _codec(audio) -> str:
 
 
 def _stem(path: str) -> str:
-    """The file name as a title: display text (a non-UTF-8 name's bytes become U+FFFD)."""
-    return display_text(os.path.splitext(os.path.basename(path))[0])
+    """The file name as a title: display text (a non-UTF-8 name's bytes become U+FFFD, as the
+    store's paths.display_text does; this module stays below the store)."""
+    return _display(os.path.splitext(os.path.basename(path))[0])
 
 
 def _folder_name(path: str) -> str:
-    return display_text(os.path.basename(os.path.dirname(path))) or "Unknown album"
+    return _display(os.path.basename(os.path.dirname(path))) or "Unknown album"
+
+
+def _display(name: str) -> str:
+    return os.fsencode(name).decode("utf-8", "replace")

@@ -152,3 +152,25 @@ def test_retry_rereads_a_failed_file_that_did_not_change(tmp_path, db, reads):
     reads.clear()
     s = run_scan(tmp_path / "m", db)
     assert reads == [str(bad)] and s.failed == 1
+
+
+def test_a_library_folder_that_is_gone_is_a_clear_error_and_changes_nothing(tmp_path, db):
+    """Issue 10, item 5: an unplugged drive: the scan refuses instead of emptying the library."""
+    from musicmap_desktop.core.errors import UserError
+
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=2, formats=["wav"])
+    run_scan(tmp_path / "m", db)
+    (tmp_path / "m").rename(tmp_path / "unplugged")
+    with pytest.raises(UserError, match="is not there"):
+        run_scan(tmp_path / "m", db)
+    assert len(rows(db)) == 2
+
+
+def test_an_empty_mount_point_keeps_the_library(tmp_path, db):
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=2, formats=["wav"])
+    run_scan(tmp_path / "m", db)
+    shutil.move(str(tmp_path / "m" / "Artist 1"), str(tmp_path / "away"))  # the drive is not mounted
+    summary = run_scan(tmp_path / "m", db)
+    assert (summary.offline, summary.removed, len(rows(db))) == (2, 0, 2)
+    shutil.move(str(tmp_path / "away"), str(tmp_path / "m" / "Artist 1"))
+    assert run_scan(tmp_path / "m", db).unchanged == 2

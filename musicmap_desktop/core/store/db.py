@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-from ..errors import CacheError
+from ..errors import CacheDamaged, CacheError
 from .migrations import MIGRATIONS
 
 Database = sqlite_utils.Database  # what every store function takes; callers need not import sqlite_utils
@@ -94,6 +94,64 @@ def transaction(db: sqlite_utils.Database):
             db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+@contextmanager
+def savepoint(db: sqlite_utils.Database):
+    """One item's writes inside the open batch: all of them, or none if the item fails."""
+    db.execute("SAVEPOINT item")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK TO item")
+            db.execute("RELEASE item")
+        raise
+    db.execute("RELEASE item")
+
+
+# SQLite's primary result codes that mean the cache itself is unusable (not one row's problem).
+_DAMAGED = {11: "database disk image is malformed", 26: "file is not a database"}  # CORRUPT, NOTADB
+_UNUSABLE = {3: "permission denied", 5: "it is locked by another process", 6: "it is locked",
+             8: "it is read-only", 10: "disk I/O error", 13: "the disk is full", 14: "it cannot be opened",
+             15: "locking protocol error"}
+
+
+def cache_failure(exc: BaseException, path: str) -> CacheError | None:
+    """The CacheError a SQLite exception means when the cache at ``path`` is damaged or cannot
+    be written (the job must end, the user can act); None for anything else (one row's problem,
+    or a bug, which keeps its traceback)."""
+    if isinstance(exc, CacheError):
+        return exc
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(
+            exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.DataError)):
+        return None
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in _DAMAGED or "malformed" in str(exc):
+        return CacheDamaged(path, _DAMAGED.get(code, str(exc)))
+    if code in _UNUSABLE:
+        return CacheError(f"cannot write the cache {path}: {_UNUSABLE[code]} ({exc})")
+    return None
+
+
+def db_path(db: sqlite_utils.Database) -> str:
+    """The file a connection has open (for messages)."""
+    for _, name, file in db.execute("PRAGMA database_list"):
+        if name == "main":
+            return file
+    return "?"
+
+
+@contextmanager
+def cache_errors(path: str):
+    """Turn a SQLite failure of the cache itself into its CacheError (one line for the user)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        error = cache_failure(e, path)
+        if error is None:
+            raise
+        raise error from e
 
 
 class BatchedWrites:
