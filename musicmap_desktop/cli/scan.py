@@ -6,16 +6,17 @@ import json
 import os
 
 from ..core.errors import UserError
-from .common import add_db, add_model_args, add_vectors_arg, chosen_model, ctrl_c_cancels, drive, open_cache
+from .common import (Parser, add_db, add_model_args, add_vectors_arg, at_least, checked_device, chosen_model,
+                     ctrl_c_cancels, drive, open_cache)
 
 
 def scan_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicmap-desktop scan",
+    p = Parser(prog="musicmap-desktop scan",
                                 description="Scan a music folder into the cache, then embed new tracks.")
     p.add_argument("folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-embed", action="store_true", help="only read files and tags")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=at_least(1), default=None, metavar="N",
                    help="CPU: N single-threaded processes that decode and infer (default: one per "
                         "core); GPU: N decoding processes (default 2)")
     add_model_args(p, 20)
@@ -25,7 +26,7 @@ def scan_parser() -> argparse.ArgumentParser:
 
 
 def problems_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicmap-desktop problems", description="List files that failed and why.")
+    p = Parser(prog="musicmap-desktop problems", description="List files that failed and why.")
     p.add_argument("folder", nargs="?", help="only problems under this folder")
     p.add_argument("--json", action="store_true")
     add_db(p)
@@ -38,24 +39,28 @@ def cmd_scan(args) -> int:
     folder = os.path.abspath(args.folder)
     if not os.path.isdir(folder):
         raise UserError(f"not a folder: {args.folder}")
+    entry = None
+    if not args.no_embed:  # the user's choices are judged before any work
+        from ..core.store import ids
+
+        checked_device(args.device)
+        entry = chosen_model(args.model, ids.backbone_id(args.backbone))
     db = open_cache(args)
     with ctrl_c_cancels() as cancel:  # finish the batch, then stop
         summary = drive(scan(folder, db, cancel), "files")
         embedded = None
         if not args.no_embed and not cancel.cancelled:
-            embedded = embed_and_vectorize(args, db, folder, cancel)
+            embedded = embed_and_vectorize(args, db, folder, entry, cancel)
     _print_summary(summary, embedded, args.json, cancel.cancelled)
     return 130 if cancel.cancelled else 0
 
 
-def embed_and_vectorize(args, db, folder: str, cancel):
-    """Window features of the backbone the chosen album model reads (a fine-tuned one hears the
-    audio again), then that model's vectors. The model is chosen once; the engine is closed."""
+def embed_and_vectorize(args, db, folder: str, entry, cancel):
+    """Window features of the backbone the chosen album model ``entry`` reads (a fine-tuned one
+    hears the audio again), then that model's vectors. The engine is closed, whatever happens."""
     from ..core.embed import EmbedSettings, embed_library
     from ..core.embed_pool import build_engine
-    from ..core.store import ids
 
-    entry = chosen_model(args.model, ids.backbone_id(args.backbone))
     settings = EmbedSettings(n_windows=args.windows)
     engine = build_engine(args.backbone, args.device, args.workers, model=entry)
     try:
@@ -96,7 +101,7 @@ def _print_summary(summary, embedded, as_json: bool, cancelled: bool) -> None:
 def cmd_problems(args) -> int:
     from ..core.store.libraries import failed_tracks
 
-    problems = failed_tracks(open_cache(args), args.folder)
+    problems = failed_tracks(open_cache(args, create=False), args.folder)
     if args.json:
         print(json.dumps([{"path": p, "reason": r} for p, r in problems], ensure_ascii=False, indent=2))
     elif not problems:

@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         s.scan_finished.connect(lambda summary: self.status_label.setText(summary_text(summary).splitlines()[1].strip()))
         s.map_ready.connect(self.show_map)
         s.finished.connect(self._on_finished)
-        s.failed.connect(lambda msg: self._set_idle(f"Failed: {msg}"))
+        s.failed.connect(self._set_idle)  # the user's error as is; a bug names its crash report
         self.cancel_button.clicked.connect(self.session.cancel)
         self.now_bar.next_similar_requested.connect(self.playback.play_next_similar)
         self.welcome.folder_chosen.connect(self.open_library)
@@ -222,10 +222,10 @@ class MainWindow(QMainWindow):
     def _apply_color_mode(self) -> None:
         mode = color_mode(self.color_mode.currentData())
         self.tag_choice.setVisible(mode.needs_tag)
-        try:
-            self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
-        except ValueError as e:
-            self.status_label.setText(str(e))
+        if self.map_view.data is not None and not mode.available(self.map_view.data):
+            self.status_label.setText("This map has no auto-tags yet: they come as the tracks are heard.")
+            return
+        self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
 
     # ---- progress -----------------------------------------------------------------
     def _on_progress(self, p: Progress) -> None:

@@ -70,8 +70,23 @@ def _connect(path: str, check_same_thread: bool = True) -> sqlite_utils.Database
     return db
 
 
-def open_db(path: str, migrations=MIGRATIONS, check_same_thread: bool = True) -> sqlite_utils.Database:
-    """A connection to the cache at ``path``, its schema brought up to date first."""
+def _check_writable(path: str) -> None:
+    """A read-only cache file (permissions, an immutable file, a read-only disk) is a CacheError
+    before any work, not an error at the first write."""
+    try:
+        os.close(os.open(path, os.O_RDWR))
+    except FileNotFoundError:
+        return  # created by the first connection
+    except OSError as e:
+        raise CacheError(f"cannot write the cache {path}: it is read-only ({e.strerror})") from None
+
+
+def open_db(path: str, migrations=MIGRATIONS, check_same_thread: bool = True,
+            write: bool = True) -> sqlite_utils.Database:
+    """A connection to the cache at ``path``, its schema brought up to date first. ``write``:
+    the caller will write, so a cache file that cannot be written is said now, in one line."""
+    if write:
+        _check_writable(path)
     db = _connect(path, check_same_thread)
     try:
         migrate(db, migrations)
