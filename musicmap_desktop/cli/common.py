@@ -62,7 +62,8 @@ def add_vectors_arg(p: argparse.ArgumentParser) -> None:
 
 
 def open_cache(args, create: bool = True):
-    """The cache --db names (CacheError, a UserError, when it cannot be opened). ``create``:
+    """The cache --db names, checked (CacheError, a UserError, when it cannot be opened or is
+    damaged: CacheDamaged names the way out). ``create``:
     False for commands that only read what a scan wrote: a missing cache is then an error,
     not a new empty one."""
     from ..core.store.db import open_db
@@ -70,7 +71,7 @@ def open_cache(args, create: bool = True):
     path = resolve_db_path(args.db)
     if not create and not os.path.exists(path):
         raise UserError(f"no cache at {path}: nothing was scanned into it yet (`musicmap-desktop scan FOLDER`)")
-    return open_db(path, write=create)
+    return open_db(path, write=create, check=True)
 
 
 def checked_device(name: str) -> str:

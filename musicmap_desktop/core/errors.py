@@ -20,6 +20,7 @@ class CacheDamaged(CacheError):
     """The cache file is damaged (SQLite found a malformed page): it can be rebuilt from the music."""
 
     def __init__(self, path: str, detail: str) -> None:
+        detail = " ".join(detail.split())[:300]  # quick_check's report is several lines: one is enough
         super().__init__(
             f"the cache {path} is damaged ({detail}). Your music is not affected: "
             f"`musicmap-desktop --rebuild-cache --db {shlex.quote(path)}` moves it aside and starts a "

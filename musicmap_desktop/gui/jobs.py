@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 from PySide6.QtCore import QThread, Signal
 
-from ..core.errors import UserError
+from ..core.errors import CacheDamaged, UserError
 from ..core.jobs import CancelToken, Progress
 from ..system.crash import write_report
 
@@ -48,6 +48,11 @@ class JobThread(QThread):
                 if now - last_emit >= self._min_interval or p.result is not None or p.phase != last_phase:
                     last_emit, last_phase = now, p.phase
                     self.progress.emit(p)
+        except CacheDamaged as e:  # start-up offers the way out (gui/damaged_cache.py)
+            log.warning("job stopped: %s", e)
+            self.failed.emit(f"The cache is damaged ({e.detail}). Quit and start musicmap again: it offers "
+                             "to set it aside and start a new one. Your music is not affected.")
+            return
         except UserError as e:  # the user can act on it: said in the status bar, no traceback
             log.warning("job stopped: %s", e)
             self.failed.emit(str(e))

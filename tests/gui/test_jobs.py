@@ -32,3 +32,15 @@ def test_a_user_error_in_a_job_is_its_message_and_no_crash_report(qtbot, isolate
 
     assert run_job(qtbot, job) == "another musicmap process is scanning this cache"
     assert not list((isolated_dirs / "state").rglob("crash-*.txt"))
+
+
+def test_a_damaged_cache_in_a_job_says_what_to_do(qtbot):
+    from musicmap_desktop.core.errors import CacheDamaged
+
+    def job(token):
+        raise CacheDamaged("/x/library.sqlite3", "database disk image is malformed")
+        yield
+
+    message = run_job(qtbot, job)
+    assert message.startswith("The cache is damaged (database disk image is malformed)")
+    assert "start musicmap again" in message and "\n" not in message

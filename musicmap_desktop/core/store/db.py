@@ -66,8 +66,25 @@ def _connect(path: str, check_same_thread: bool = True) -> sqlite_utils.Database
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable against app crashes
         db.execute("PRAGMA foreign_keys=ON")
     except (sqlite3.Error, OSError) as e:
-        raise CacheError(f"cannot open cache database {path}: {e}") from None
+        raise cache_failure(e, path) or CacheError(f"cannot open cache database {path}: {e}") from None
     return db
+
+
+def check_cache(db: sqlite_utils.Database, path: str) -> None:
+    """CacheDamaged unless SQLite's quick_check finds every page sound."""
+    found = [r[0] for r in db.execute("PRAGMA quick_check(3)")]
+    if found != ["ok"]:
+        raise CacheDamaged(path, "; ".join(found))
+
+
+def set_aside(path: str) -> str:
+    """Move a damaged cache (with its WAL side files) to ``<path>.damaged-<time>``, so that a new
+    one starts; the old file is kept for whoever wants to look into it. Returns where it went."""
+    aside = f"{path}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.lexists(path + suffix):
+            os.replace(path + suffix, aside + suffix)
+    return aside
 
 
 def _check_writable(path: str) -> None:
@@ -82,17 +99,21 @@ def _check_writable(path: str) -> None:
 
 
 def open_db(path: str, migrations=MIGRATIONS, check_same_thread: bool = True,
-            write: bool = True) -> sqlite_utils.Database:
+            write: bool = True, check: bool = False) -> sqlite_utils.Database:
     """A connection to the cache at ``path``, its schema brought up to date first. ``write``:
-    the caller will write, so a cache file that cannot be written is said now, in one line."""
+    the caller will write, so a cache file that cannot be written is said now, in one line.
+    ``check``: run SQLite's quick_check first (about 0.15 s per 300 MB with a warm disk cache),
+    so a damaged cache is said at once instead of being written into."""
     if write:
         _check_writable(path)
     db = _connect(path, check_same_thread)
     try:
+        if check:
+            check_cache(db, path)
         migrate(db, migrations)
     except (sqlite3.Error, OSError) as e:
         db.conn.close()
-        raise CacheError(f"cannot open cache database {path}: {e}") from None
+        raise cache_failure(e, path) or CacheError(f"cannot open cache database {path}: {e}") from None
     except BaseException:
         db.conn.close()
         raise
