@@ -119,3 +119,30 @@ def test_kill_or_ctrl_c_mid_scan_loses_nothing_and_resumes(tmp_path, sig, code):
     else:
         assert track_count(db)[0] == 200  # the committed batch; the rest is redone
     check_resumes(tmp_path / "m", db, n)
+
+
+def test_two_scans_of_one_cache_at_once(tmp_path):
+    """Issue 10, item 6: the second says clearly that another process is scanning (one line, exit
+    2, nothing written by it); the first completes correctly; a scan after a kill -9 goes ahead."""
+    n = 300
+    big_library(tmp_path / "m", n)
+    db = str(tmp_path / "c.db")
+    proc, go = start_paused(tmp_path, "read", 250, ["scan", str(tmp_path / "m"), "--db", db, "--no-embed", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.run(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"], capture_output=True, text=True)
+    assert second.returncode == 2, second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
+    assert f"another musicmap process (pid {proc.pid}" in second.stderr and "is updating this cache" in second.stderr
+    go.touch()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["new"] == n and track_count(db) == (n, n)
+    # A scan killed while it holds the lock leaves none behind.
+    (tmp_path / "go").unlink()
+    (tmp_path / "ready").unlink()
+    make_track(tmp_path / "m" / "new", "late", "wav")  # the one file this scan reads: it pauses there
+    proc, _ = start_paused(tmp_path, "read", 1, ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    check_resumes(tmp_path / "m", db, n + 1)

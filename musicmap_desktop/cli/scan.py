@@ -35,6 +35,9 @@ def problems_parser() -> argparse.ArgumentParser:
 
 def cmd_scan(args) -> int:
     from ..core.scan import scan
+    from ..core.store.lock import updating
+    from ..core.store.paths import display
+    from ..system.paths import resolve_db_path
 
     folder = os.path.abspath(args.folder)
     if not os.path.isdir(folder):
@@ -46,7 +49,8 @@ def cmd_scan(args) -> int:
         checked_device(args.device)
         entry = chosen_model(args.model, ids.backbone_id(args.backbone))
     db = open_cache(args)
-    with ctrl_c_cancels() as cancel:  # finish the batch, then stop
+    # The update lock from the scan to the end of the embedding: no other process slips in between.
+    with ctrl_c_cancels() as cancel, updating(resolve_db_path(args.db), f"scanning {display(folder)}"):
         summary = drive(scan(folder, db, cancel), "files")
         embedded = None
         if not args.no_embed and not cancel.cancelled:

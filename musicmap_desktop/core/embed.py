@@ -19,7 +19,8 @@ from .boundary import failure_reason
 from .embed_pool import WorkerDied
 from .jobs import CancelToken, EmbedProgress, Phase
 from .store import ids, tracks, vectors, windows
-from .store.db import BatchedWrites, Database, savepoint
+from .store.db import BatchedWrites, Database, db_path, savepoint
+from .store.lock import updating
 from .store.paths import display
 from .windows import plan_windows
 
@@ -64,10 +65,16 @@ def _tasks(tracks, settings: EmbedSettings) -> Iterator[tuple]:
 
 def embed_library(db: Database, root: str | None, engine: Engine,
                   settings: EmbedSettings, cancel: CancelToken | None = None) -> Iterator[EmbedProgress]:
-    """Embed every scanned track under ``root`` that has no window features yet."""
+    """Embed every scanned track under ``root`` that has no window features yet (holding the
+    cache's update lock: another process scanning or listening is CacheBusy)."""
+    with updating(db_path(db), "listening to new tracks"):
+        yield from _embed(db, root, engine, settings, cancel or CancelToken())
+
+
+def _embed(db: Database, root: str | None, engine: Engine, settings: EmbedSettings,
+           cancel: CancelToken) -> Iterator[EmbedProgress]:
     from ..model.aggregate import meanmax_vector
 
-    cancel = cancel or CancelToken()
     backbone_id = engine.backbone_id
     pending = windows.tracks_without_windows(db, root, backbone_id, settings.plan)
     progress = EmbedProgress(Phase.EMBED, 0, len(pending))

@@ -17,7 +17,8 @@ from .fingerprint import fingerprint_stream
 from .jobs import CancelToken, Phase, Progress
 from .tags import NotAudioError, TrackInfo, read_info
 from .store import libraries, tracks
-from .store.db import BatchedWrites, Database, savepoint, transaction
+from .store.db import BatchedWrites, Database, db_path, savepoint, transaction
+from .store.lock import updating
 from .store.paths import display, display_text
 from .walk import FileEntry, WalkProblem, walk_audio
 
@@ -49,12 +50,18 @@ class _Plan:
 
 
 def scan(root: str, db: Database, cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """Yield progress; the last item has phase 'done' and the ``ScanSummary`` as ``result``."""
+    """Yield progress; the last item has phase 'done' and the ``ScanSummary`` as ``result``.
+    Holds the cache's update lock (store/lock.py): a scan by another process is CacheBusy."""
     cancel = cancel or CancelToken()
     root = os.path.abspath(root)
     if not os.path.isdir(root):
         raise UserError(f"the folder {display(root)} is not there (a drive unplugged, a share offline?); "
                         "nothing in the cache was changed")
+    with updating(db_path(db), f"scanning {display(root)}"):
+        yield from _scan(root, db, cancel)
+
+
+def _scan(root: str, db: Database, cancel: CancelToken) -> Iterator[Progress]:
     summary = ScanSummary(root)
     entries: list[FileEntry] = []
     walking = Progress(Phase.WALK)

@@ -55,7 +55,8 @@ class JobThread(QThread):
             return
         except UserError as e:  # the user can act on it: said in the status bar, no traceback
             log.warning("job stopped: %s", e)
-            self.failed.emit(str(e))
+            text = str(e)
+            self.failed.emit(text[:1].upper() + text[1:])  # a sentence in the status bar
             return
         except Exception as e:  # a bug: its traceback goes to the log and a crash report
             self.failed.emit(_crash_report(e))

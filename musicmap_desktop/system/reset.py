@@ -17,7 +17,7 @@ def targets(db_path: str) -> list[str]:
     """What a reset deletes: the cache database with its WAL side files, then our folders."""
     files = []
     if not os.path.exists(db_path) or is_sqlite_file(db_path):  # `--db song.mp3` must not cost the song
-        files += [db_path + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+        files += [db_path + suffix for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
     if sys.platform != "win32":  # there the settings are a registry key, not a file
         files.append(settings_location())
     return files + [models_dir(), cache_dir(), log_dir()]

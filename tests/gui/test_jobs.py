@@ -30,7 +30,7 @@ def test_a_user_error_in_a_job_is_its_message_and_no_crash_report(qtbot, isolate
         raise UserError("another musicmap process is scanning this cache")
         yield
 
-    assert run_job(qtbot, job) == "another musicmap process is scanning this cache"
+    assert run_job(qtbot, job) == "Another musicmap process is scanning this cache"
     assert not list((isolated_dirs / "state").rglob("crash-*.txt"))
 
 

@@ -80,10 +80,13 @@ def check_cache(db: sqlite_utils.Database, path: str) -> None:
 def set_aside(path: str) -> str:
     """Move a damaged cache (with its WAL side files) to ``<path>.damaged-<time>``, so that a new
     one starts; the old file is kept for whoever wants to look into it. Returns where it went."""
+    from .lock import updating  # not while another process works in it (CacheBusy)
+
     aside = f"{path}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.lexists(path + suffix):
-            os.replace(path + suffix, aside + suffix)
+    with updating(path, "setting a damaged cache aside"):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.lexists(path + suffix):
+                os.replace(path + suffix, aside + suffix)
     return aside
 
 
