@@ -54,8 +54,16 @@ def walk_audio(root: str, problems: list[WalkProblem]) -> Iterator[FileEntry]:
                         continue
                     st = entry.stat()
                     yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
+                elif classify_name(entry.name) != "skip":  # not a folder, not a file: say what it is
+                    problems.append(WalkProblem(entry.path, _odd_entry(entry)))
             except OSError as e:
                 problems.append(WalkProblem(entry.path, _reason(e)))
+
+
+def _odd_entry(entry: os.DirEntry) -> str:
+    if entry.is_symlink():
+        return "broken symlink (what it points to is not there), skipped"
+    return "not a regular file (a FIFO, socket or device), skipped"
 
 
 def _dir_key(path: str) -> tuple[int, int]:

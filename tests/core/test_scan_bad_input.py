@@ -253,3 +253,15 @@ def test_whole_pcm_file_is_not_truncated(music, tmp_path):
     make_track(music, "whole", "wav", seconds=3)
     _, rows, _ = run(music, tmp_path)
     assert rows["whole.wav"]["status"] == "ok"
+
+
+# ---- item 9: broken symlinks and FIFOs are reported like unreadable folders ----
+
+def test_broken_symlink_and_fifo_are_in_the_summary_and_the_problems(music, tmp_path):
+    os.symlink(tmp_path / "elsewhere" / "song.mp3", music / "link.mp3")
+    os.mkfifo(music / "pipe.ogg")
+    s, rows, db = run(music, tmp_path)
+    expected = {(str(music / "link.mp3"), "broken symlink (what it points to is not there), skipped"),
+                (str(music / "pipe.ogg"), "not a regular file (a FIFO, socket or device), skipped")}
+    assert {(p.path, p.reason) for p in s.folder_problems} == expected
+    assert expected <= set(failed_tracks(db)) and list(rows) == ["good.flac"]
