@@ -172,3 +172,24 @@ def test_folder_unplugged_mid_embedding_leaves_tracks_missing_and_they_are_heard
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["unchanged"] == 6 and summary["embedded"]["tracks"] == 3
+
+
+def test_export_writes_the_exact_path_of_a_non_utf8_name(tmp_path, capsys):
+    """Issue 10, item 9: `path` is for people (U+FFFD); `path_bytes` finds the file."""
+    import base64
+    import os
+
+    raw = os.path.join(os.fsencode(tmp_path / "m"), b"caf\xe9.wav")
+    os.rename(make_track(tmp_path / "m", "x", "wav", seconds=1), raw)
+    db = str(tmp_path / "c.db")
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--no-embed"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--format", "json", "--db", db]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["path"].endswith("caf\ufffd.wav") and base64.b64decode(record["path_bytes"]) == raw
+    assert main(["export", "--format", "csv", "--output", str(tmp_path / "x.csv"), "--db", db]) == 0
+    (row,) = list(csv.DictReader(open(tmp_path / "x.csv", encoding="utf-8")))
+    assert os.path.exists(base64.b64decode(row["path_bytes"]))
+    assert main(["export", "--format", "npz", "--output", str(tmp_path / "x.npz"), "--db", db]) == 0
+    z = np.load(tmp_path / "x.npz", allow_pickle=False)
+    assert z["path_bytes"].tolist() == [raw] and z["paths"].tolist() == [record["path"]]
