@@ -33,6 +33,7 @@ def test_scan_embeds_and_reports_it(embedded):
     _, _, summary, stderr = embedded
     assert summary["embedded"] == {"tracks": 4, "windows": 4, "failed": 0, "missing": 0, "failures": {}}
     assert "windows/s" in stderr  # the embedding progress line
+    assert "Exception ignored" not in stderr  # the worker pool was closed before the interpreter shut down
 
 
 def test_scan_and_export_choose_the_model_once_and_scan_closes_its_engine(tmp_path, monkeypatch, capsys):
@@ -193,3 +194,26 @@ def test_export_writes_the_exact_path_of_a_non_utf8_name(tmp_path, capsys):
     assert main(["export", "--format", "npz", "--output", str(tmp_path / "x.npz"), "--db", db]) == 0
     z = np.load(tmp_path / "x.npz", allow_pickle=False)
     assert z["path_bytes"].tolist() == [raw] and z["paths"].tolist() == [record["path"]]
+
+
+def test_the_worker_pool_is_closed_when_embedding_fails(tmp_path, monkeypatch, capsys):
+    """Issue 10, item 9: whatever ends the embedding, the engine's processes go with it."""
+    from musicmap_desktop.core import embed, embed_pool
+    from musicmap_desktop.core.errors import CacheBusy
+
+    closed, real_build = [], embed_pool.build_engine
+
+    def build(*args, **kwargs):
+        engine = real_build(*args, **kwargs)
+        engine.close = lambda close=engine.close: (closed.append(engine), close())
+        return engine
+
+    def busy(*args, **kwargs):
+        raise CacheBusy("another musicmap process is updating this cache")
+        yield
+
+    monkeypatch.setattr(embed_pool, "build_engine", build)
+    monkeypatch.setattr(embed, "embed_library", busy)
+    make_track(tmp_path / "m", "a", "wav", seconds=4)
+    assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--device", "cpu", "--workers", "1"]) == 2
+    assert len(closed) == 1 and "another musicmap process" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from .jobs import CancelToken, Phase, Progress
 from .tags import NotAudioError, TrackInfo, read_info
 from .store import libraries, tracks
 from .store.db import BatchedWrites, Database, db_path, savepoint, transaction
+from .store.collect import collect
 from .store.lock import updating
 from .store.paths import display, display_text
 from .walk import FileEntry, WalkProblem, walk_audio
@@ -47,6 +48,7 @@ class ScanSummary:
 class _Plan:
     todo: list[tuple[FileEntry, tracks.KnownTrack | None]]
     missing: dict[str, tracks.KnownTrack]  # known under root, not seen this time
+    replaced: list[str] = field(default_factory=list)  # fingerprints of files that changed since
 
 
 def scan(root: str, db: Database, cancel: CancelToken | None = None) -> Iterator[Progress]:
@@ -82,6 +84,7 @@ def _scan(root: str, db: Database, cancel: CancelToken) -> Iterator[Progress]:
         with transaction(db):
             tracks.remove_tracks(db, [t.id for t in plan.missing.values()])
             libraries.record_scan(db, root, summary.folder_problems)
+            collect(db, plan.replaced)  # an edited file's old analysis; removals past their grace
         summary.removed = len(plan.missing)
     summary.cancelled = cancel.cancelled
     yield Progress(Phase.DONE, len(plan.todo), len(plan.todo), result=summary)
@@ -146,6 +149,8 @@ def _process_one(db, entry: FileEntry, track, plan: _Plan) -> tuple[str, str | N
             tracks.save_track(db, entry, fingerprint, info, reason, moved_from.id)
             return "moved", None
     tracks.save_track(db, entry, fingerprint, info, reason, track.id if track else None)
+    if track is not None and track.fingerprint and track.fingerprint != fingerprint:
+        plan.replaced.append(track.fingerprint)
     return ("new" if track is None else "changed"), reason
 
 

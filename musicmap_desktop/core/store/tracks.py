@@ -94,6 +94,10 @@ def save_track(
 
 
 def remove_tracks(db: Database, ids: Iterable[int]) -> None:
+    """Rows whose files left the library; what was heard in them is kept for a while (collect.py)."""
+    ids, now = list(ids), time.time()
+    db.conn.executemany("INSERT OR REPLACE INTO removed_fingerprints SELECT fingerprint, ?"
+                        " FROM tracks WHERE id = ? AND fingerprint IS NOT NULL", [(now, i) for i in ids])
     db.conn.executemany("DELETE FROM tracks WHERE id = ?", [(i,) for i in ids])
 
 
