@@ -1,10 +1,11 @@
-"""Tags read by hand when mutagen rejects a whole file for one bad tag.
+"""Tags read by hand when mutagen rejects a whole file for one bad tag (or cannot read it at all).
 
 mutagen refuses a WavPack or Monkey's Audio file whose APEv2 text item is not UTF-8, and a
 WMA whose ASF text is not UTF-16, although the audio is fine (FFmpeg decodes it). Here the
 stream info comes from mutagen without the tags, and the tags are parsed leniently: bad
 bytes in a text become U+FFFD, a damaged item ends the list. A bad tag costs at most that
-tag, never the track. The formats are simple and public (APEv2: hydrogenaud.io's spec;
+tag, never the track. RF64 and Wave64 (WAV over 4 GB), which mutagen does not read, get their
+stream info from libsndfile, which decodes them. The formats are simple and public (APEv2: hydrogenaud.io's spec;
 ASF: Microsoft's ASF specification, the header objects only).
 """
 from __future__ import annotations
@@ -13,10 +14,14 @@ import io
 import struct
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import BinaryIO
 
+import soundfile as sf
 from mutagen.apev2 import APEv2File
 from mutagen.asf import ASF
+
+from .formats import format_of, mutagen_classes
 
 _MAX_ITEMS = 4096  # more items than any real tag: a damaged count
 _MAX_HEADER = 64 << 20  # an ASF header larger than this is damage (pictures are a few MB)
@@ -31,16 +36,22 @@ class LenientFile:
     kind: str = ""
 
 
-def read(f: BinaryIO, classes) -> LenientFile | None:
+def read(f: BinaryIO, head: bytes) -> LenientFile | None:
     """The file read without mutagen's tag parser, for the formats where that helps; else None.
     May raise what a damaged stream header raises (the caller keeps mutagen's reason then)."""
-    for cls in classes or ():
+    for cls in mutagen_classes(head) or ():
         if issubclass(cls, APEv2File):
             f.seek(0)
             info = cls._Info(f)  # the stream header alone (mutagen's per-format info class)
             return LenientFile(info, apev2_items(f), cls.__name__)
         if issubclass(cls, ASF):
             return _asf(f)
+    found = format_of(head)
+    if found is not None and found.sndfile and not found.tag_readers:  # RF64, Wave64: mutagen reads neither
+        f.seek(0)
+        with sf.SoundFile(f) as h:
+            info = SimpleNamespace(length=h.frames / h.samplerate, sample_rate=h.samplerate, channels=h.channels)
+        return LenientFile(info, {}, "WAVE")
     return None
 
 

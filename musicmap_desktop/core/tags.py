@@ -102,7 +102,7 @@ def _open(f: BinaryIO):
     f.seek(0)
     head = f.read(HEADER_BYTES)
     try:
-        audio = lenient_tags.read(f, mutagen_classes(head))
+        audio = lenient_tags.read(f, head)
     except Exception as e:  # the stream header is damaged too: mutagen's reason stands
         log.debug("lenient read failed too: %r", e)
         audio = None

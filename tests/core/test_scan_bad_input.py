@@ -265,3 +265,16 @@ def test_broken_symlink_and_fifo_are_in_the_summary_and_the_problems(music, tmp_
                 (str(music / "pipe.ogg"), "not a regular file (a FIFO, socket or device), skipped")}
     assert {(p.path, p.reason) for p in s.folder_problems} == expected
     assert expected <= set(failed_tracks(db)) and list(rows) == ["good.flac"]
+
+
+def test_rf64_wav_is_read(music, tmp_path):
+    """Found by the boundary's property test: mutagen does not read RF64 (WAV over 4 GB); libsndfile does."""
+    import subprocess
+
+    plain = make_track(tmp_path / "src", "plain", "wav", seconds=2)
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(plain), "-rf64", "always",
+                    str(music / "big.wav")], check=True)
+    _, rows, _ = run(music, tmp_path)
+    row = rows["big.wav"]
+    assert (row["status"], row["title"], row["codec"], row["sample_rate"]) == ("ok", "big", "pcm", 22050)
+    assert row["duration"] == pytest.approx(2.0, abs=0.01)
