@@ -146,3 +146,36 @@ def test_two_scans_of_one_cache_at_once(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     check_resumes(tmp_path / "m", db, n + 1)
+
+
+def test_scan_exclude_and_include_are_saved_with_the_library(tmp_path, capsys):
+    """Issue 12, item 7: `scan --exclude DIR` (repeatable, saved), `--include DIR` undoes it."""
+    make_track(tmp_path / "m" / "Music", "song", "wav", seed=1)
+    make_track(tmp_path / "m" / "Audiobooks", "book", "wav", seed=2)
+    make_track(tmp_path / "m" / "Samples", "kick", "wav", seed=3)
+    db = str(tmp_path / "c.db")
+    scan = ["scan", str(tmp_path / "m"), "--db", db, "--no-embed", "--json"]
+    assert main(scan + ["--exclude", str(tmp_path / "m" / "Audiobooks"), "--exclude", str(tmp_path / "m" / "Samples")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["new"] == 1 and out["excluded_folders"] == [str(tmp_path / "m" / "Audiobooks"), str(tmp_path / "m" / "Samples")]
+    assert main(scan) == 0  # saved: the next scan leaves them out too
+    assert json.loads(capsys.readouterr().out)["unchanged"] == 1
+    assert main(scan + ["--include", str(tmp_path / "m" / "Samples")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["new"] == 1 and out["excluded_folders"] == [str(tmp_path / "m" / "Audiobooks")]
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--no-embed"]) == 0
+    assert f"Excluded: {tmp_path / 'm' / 'Audiobooks'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, where, message", [
+    ("--exclude", "elsewhere", "not a folder inside"),
+    ("--exclude", "m/nope", "not a folder"),
+    ("--include", "m/Music", "not excluded"),
+])
+def test_exclude_and_include_mistakes_are_one_line_errors(tmp_path, capsys, flag, where, message):
+    make_track(tmp_path / "m" / "Music", "song", "wav")
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--no-embed", flag,
+                 str(tmp_path / where)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

@@ -16,6 +16,11 @@ def scan_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-embed", action="store_true", help="only read files and tags")
+    p.add_argument("--exclude", action="append", default=[], metavar="DIR",
+                   help="leave this folder of the library out, from now on (saved with the library; "
+                        "repeatable): audiobooks, podcasts, samples. Its tracks leave the map")
+    p.add_argument("--include", action="append", default=[], metavar="DIR",
+                   help="scan a folder excluded before again (repeatable)")
     p.add_argument("--workers", type=at_least(1), default=None, metavar="N",
                    help="CPU: N single-threaded processes that decode and infer (default: one per "
                         "core); GPU: N decoding processes (default 2)")
@@ -49,6 +54,7 @@ def cmd_scan(args) -> int:
         checked_device(args.device)
         entry = chosen_model(args.model, ids.backbone_id(args.backbone))
     db = open_cache(args)
+    _change_exclusions(db, folder, args.exclude, args.include)
     # The update lock from the scan to the end of the embedding: no other process slips in between.
     with ctrl_c_cancels() as cancel, updating(resolve_db_path(args.db), f"scanning {display(folder)}"):
         summary = drive(scan(folder, db, cancel), "files")
@@ -57,6 +63,30 @@ def cmd_scan(args) -> int:
             embedded = embed_and_vectorize(args, db, folder, entry, cancel)
     _print_summary(summary, embedded, args.json, cancel.cancelled)
     return 130 if cancel.cancelled else 0
+
+
+def _change_exclusions(db, folder: str, exclude: list[str], include: list[str]) -> None:
+    """--exclude / --include: judged (inside the library, a folder, excluded before), then saved."""
+    from ..core.store.db import transaction
+    from ..core.store.libraries import exclude_folder, excluded_folders, include_folder
+
+    if not exclude and not include:
+        return
+    for d in exclude:
+        path = os.path.abspath(d)
+        if not path.startswith(os.path.join(folder, "")):
+            raise UserError(f"--exclude {d}: not a folder inside {folder}")
+        if not os.path.isdir(path):
+            raise UserError(f"--exclude {d}: not a folder")
+    known = excluded_folders(db, folder)
+    for d in include:
+        if os.path.abspath(d) not in known:
+            raise UserError(f"--include {d}: not excluded (excluded: {', '.join(known) or 'none'})")
+    with transaction(db):
+        for d in exclude:
+            exclude_folder(db, folder, os.path.abspath(d))
+        for d in include:
+            include_folder(db, folder, os.path.abspath(d))
 
 
 def embed_and_vectorize(args, db, folder: str, entry, cancel):

@@ -39,6 +39,8 @@ class ScanSummary:
     still_failing: int = 0  # failed before, unchanged since: not retried
     vanished: int = 0  # deleted between listing and reading
     offline: int = 0  # known tracks kept because the folder held no audio at all (not mounted?)
+    excluded: int = 0  # known tracks that left the library because their folder is excluded now
+    excluded_folders: list[str] = field(default_factory=list)  # the library's, as scanned
     failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     folder_problems: list[WalkProblem] = field(default_factory=list)
     cancelled: bool = False
@@ -64,10 +66,10 @@ def scan(root: str, db: Database, cancel: CancelToken | None = None) -> Iterator
 
 
 def _scan(root: str, db: Database, cancel: CancelToken) -> Iterator[Progress]:
-    summary = ScanSummary(root)
+    summary = ScanSummary(root, excluded_folders=libraries.excluded_folders(db, root))
     entries: list[FileEntry] = []
     walking = Progress(Phase.WALK)
-    for entry in walk_audio(root, summary.folder_problems):
+    for entry in walk_audio(root, summary.folder_problems, summary.excluded_folders):
         entries.append(entry)
         walking.done += 1
         if walking.done % 500 == 0:
@@ -75,19 +77,27 @@ def _scan(root: str, db: Database, cancel: CancelToken) -> Iterator[Progress]:
         if cancel.cancelled:
             break
     plan = _plan(entries, tracks.known_tracks(db, root), summary)
-    if not entries and not summary.folder_problems and plan.missing:
+    left_out = [t for p, t in plan.missing.items() if _inside_any(p, summary.excluded_folders)]
+    if not entries and not summary.folder_problems and len(plan.missing) > len(left_out):
         # An empty mount point, not a library deleted file by file: keep what is known of it.
-        summary.offline, plan.missing = len(plan.missing), {}
+        summary.offline, plan.missing = len(plan.missing) - len(left_out), {}
     if not cancel.cancelled:
         yield from _process(db, plan, summary, cancel)
     if not cancel.cancelled:
+        gone = [t.id for t in plan.missing.values()] + [t.id for t in left_out if t.path not in plan.missing]
         with transaction(db):
-            tracks.remove_tracks(db, [t.id for t in plan.missing.values()])
+            # Excluded folders leave like removed files: what was heard in them is kept a while.
+            tracks.remove_tracks(db, gone)
             libraries.record_scan(db, root, summary.folder_problems)
             collect(db, plan.replaced)  # an edited file's old analysis; removals past their grace
-        summary.removed = len(plan.missing)
+        summary.excluded = len(left_out)
+        summary.removed = len(gone) - len(left_out)
     summary.cancelled = cancel.cancelled
     yield Progress(Phase.DONE, len(plan.todo), len(plan.todo), result=summary)
+
+
+def _inside_any(path: str, folders: list[str]) -> bool:
+    return any(path.startswith(os.path.join(folder, "")) for folder in folders)
 
 
 def _plan(entries: list[FileEntry], known: dict[str, tracks.KnownTrack], summary: ScanSummary) -> _Plan:

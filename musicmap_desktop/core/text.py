@@ -26,7 +26,8 @@ def summary_dict(s: ScanSummary) -> dict:
         "cancelled": s.cancelled,
         "new": s.new, "changed": s.changed, "moved": s.moved, "removed": s.removed,
         "unchanged": s.unchanged, "failed": s.failed, "still_failing": s.still_failing,
-        "vanished": s.vanished, "offline": s.offline,
+        "vanished": s.vanished, "offline": s.offline, "excluded": s.excluded,
+        "excluded_folders": [display(f) for f in s.excluded_folders],
         "failures": {reason: paths for reason, paths in sorted(s.failures.items())},
         "folder_problems": [{"path": display(p.path), "reason": p.reason} for p in s.folder_problems],
     }
@@ -69,6 +70,9 @@ def summary_text(s: ScanSummary) -> str:
         f"unchanged {s.unchanged}, failed {s.failed}"
         + (f" (+{s.still_failing} failed before, not retried until they change)" if s.still_failing else ""),
     ]
+    if s.excluded_folders:
+        lines.append("  Excluded: " + ", ".join(display(f) for f in s.excluded_folders)
+                     + (f" ({s.excluded} known track(s) left the library)" if s.excluded else ""))
     if s.offline:
         lines.append(f"  The folder holds no audio files now: its {s.offline} known track(s) are kept as they "
                      "were (a drive not mounted?)")
