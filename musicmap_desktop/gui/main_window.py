@@ -16,6 +16,7 @@ from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
 from ..core.text import format_duration, summary_text
 from .colors import COLOR_MODES, color_mode, saved_mode_name
+from .excluded_folders import ExcludedFoldersDialog
 from .legend import Legend
 from .map_view import MapView
 from .playback import Playback
@@ -104,7 +105,9 @@ class MainWindow(QMainWindow):
         self.rescan_action = QAction("Rescan", self, shortcut=QKeySequence.Refresh, triggered=self.rescan)
         self.fresh_action = QAction("New layout", self, triggered=lambda: self.rescan(fresh=True))
         self.problems_action = QAction("Problems…", self, triggered=self.show_problems)
-        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action):
+        self.excluded_action = QAction("Excluded folders…", self, triggered=self.show_excluded_folders)
+        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action,
+                  self.excluded_action):
             menu.addAction(a)
         self.vectors_menu = menu.addMenu("Track vectors")
         self.vectors_menu.aboutToShow.connect(self._fill_vectors_menu)
@@ -211,6 +214,10 @@ class MainWindow(QMainWindow):
     def show_problems(self) -> None:
         if self.folder:
             ProblemsDialog(self.session.cache, self.folder, self, on_retry=self.rescan).exec()
+
+    def show_excluded_folders(self) -> None:
+        if self.folder:
+            ExcludedFoldersDialog(self.session.cache, self.folder, self, on_change=self.rescan).exec()
 
     def _restore_color_mode(self) -> None:
         saved = self.settings.value(COLOR_MODE_KEY, COLOR_MODES[0].name)
