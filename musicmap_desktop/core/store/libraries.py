@@ -53,14 +53,16 @@ def include_folder(db: Database, root: str, folder: str) -> bool:
 
 def failed_tracks(db: Database, root: str | None = None) -> list[tuple[str, str]]:
     """(display path, reason) of every failed track, plus folders that could not be read."""
-    inside = under(root)
     tracks = [(display(path), reason) for path, reason in failed_paths(db, root)]
-    folders = [
-        (r[1], r[2]) for r in db.execute(
-            "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path")
-        if inside(r[0])
-    ]
-    return tracks + folders
+    return tracks + folder_problems(db, root)
+
+
+def folder_problems(db: Database, root: str | None = None) -> list[tuple[str, str]]:
+    """(display path, reason) of what the last scans could not enter or read as a file: folders
+    not readable, symlink loops, broken symlinks, FIFOs."""
+    inside = under(root)
+    return [(r[1], r[2]) for r in db.execute(
+        "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path") if inside(r[0])]
 
 
 def library_roots(db_path: str) -> list[str]:
