@@ -42,7 +42,7 @@ class ProblemsDialog(QDialog):
             self.tree.addTopLevelItem(QTreeWidgetItem([path, reason]))
         self.summary.setText(f"{len(self.paths)} file(s) could not be used. They are skipped until they "
                              "change; Retry reads them again now."
-                             + (f" {len(skipped)} folder(s) or link(s) were skipped." if skipped else ""))
+                             + (f" {len(skipped)} folder(s), link(s) or special file(s) were skipped." if skipped else ""))
         self.retry_button.setEnabled(bool(self.paths))
 
     def retry(self) -> None:

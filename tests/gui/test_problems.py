@@ -22,5 +22,5 @@ def test_skipped_links_and_fifos_are_listed_with_failed_files(qtbot, tmp_path):
             for i in range(dialog.tree.topLevelItemCount())]
     assert [os.path.basename(p) for p, _ in rows] == ["broken.mp3", "link.flac", "pipe.ogg"]
     assert rows[1][1].startswith("broken symlink") and rows[2][1].startswith("not a regular file")
-    assert "2 folder(s) or link(s) were skipped" in dialog.summary.text()
+    assert "2 folder(s), link(s) or special file(s) were skipped" in dialog.summary.text()
     cache.close()
