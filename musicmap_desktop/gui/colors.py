@@ -142,7 +142,10 @@ def _year(data: MapData, tag=None, top_n: int = 0) -> Coloring:
 def _tag(data: MapData, tag: str | int | None, top_n: int = 0) -> Coloring:
     if data.tag_probs is None or not len(data.tag_names):
         raise ValueError("this map has no auto-tag probabilities")
-    col = data.tag_names.index(tag) if isinstance(tag, str) else int(tag or 0)
+    if isinstance(tag, str):  # a name this map has no column for (none chosen yet): its first tag
+        col = data.tag_names.index(tag) if tag in data.tag_names else 0
+    else:
+        col = int(tag or 0)
     p = np.asarray(data.tag_probs[:, col], dtype=np.float64)
     lo, hi = (float(p.min()), float(p.max())) if len(p) else (0.0, 1.0)
     edges = np.linspace(lo, hi if hi > lo else lo + 1e-6, TAG_BINS + 1)
@@ -163,6 +166,10 @@ class ColorMode:
     color: Callable[[MapData, str | int | None, int], Coloring]  # (data, tag, top_n) -> groups
     legend: str = GROUPS  # GROUPS or RAMP
     needs_tag: bool = False  # the toolbar shows the auto-tag choice
+
+    def available(self, data: MapData) -> bool:
+        """Can this map be coloured so? (Auto-tags come with listening: a map may have none yet.)"""
+        return not self.needs_tag or (data.tag_probs is not None and len(data.tag_names) > 0)
 
     def legend_title(self, tag: str | None = None) -> str:
         return self.title.format(tag=tag or "")

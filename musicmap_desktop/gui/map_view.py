@@ -138,12 +138,9 @@ class MapView(QWidget):
         self._selection = self._selection[self._selection < n]
         self._playing = self._playing if self._playing < n else -1
         self._highlight = None if self._highlight is None else self._highlight[self._highlight < n]
-        try:
-            coloring = color_by(data, *self._mode)
-        except ValueError:  # e.g. colour by tag on a map without tags
+        if not color_mode(self._mode[0]).available(data):  # e.g. by auto-tag, on a map without tags
             self._mode = (COLOR_MODES[0].name, None)
-            coloring = color_by(data, *self._mode)
-        self._apply(coloring)
+        self._apply(color_by(data, *self._mode))
         self._draw_overlays()
         if not keep_view:
             self.fit_to_view()
