@@ -126,3 +126,23 @@ def test_zooming_in_adds_album_names_and_nothing_piles_up():
 def test_an_empty_label_set():
     empty = LabelSet.build([[], [], []])
     assert empty.visible(((0, 1), (0, 1)), (100, 100), np.zeros((0, 2))).tolist() == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 80), min_size=1, max_size=40), st.integers(0, 2**16))
+def test_album_anchors_from_codes_match_the_per_album_medoids(sizes, seed):
+    # The map job groups by the album codes it already has and finds the medoids of every
+    # album of one size at once; each anchor must still be robust_centre of its album.
+    from musicmap_desktop.core.mapdata import MapData
+
+    rng = np.random.default_rng(seed)
+    album = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    xy = rng.normal(size=(len(album), 2))
+    tracks = [tv(i, f"Album {a}" if a % 7 else "", f"Artist {a % 3}") for i, a in enumerate(album)]
+    data = MapData(tracks, xy, np.zeros((len(album), 1)), np.zeros(len(album), np.int32), [])
+    fast = album_anchors(xy, tracks, codes=data.categories("album")[0])
+    slow = album_anchors(xy, tracks)
+    assert sorted((a.text, a.x, a.y, a.priority) for a in fast) == sorted((a.text, a.x, a.y, a.priority) for a in slow)
+    for a in fast:
+        rows = np.flatnonzero([t.album == a.text for t in tracks])
+        assert (a.x, a.y) == tuple(xy[rows[robust_centre(xy[rows])]])
