@@ -207,15 +207,16 @@ class LabelSet:
         return cls([a.text for a in flat], xy, level, np.array([a.priority for a in flat], np.float64),
                    np.array([a.group for a in flat], np.int64), spacing)
 
-    def levels_shown(self, view_range, size, sizes: np.ndarray) -> list[int]:
-        """Level 0, and each deeper level whose anchors are LEVEL_SPACING × their median
-        width apart at this zoom (a level stops at the first one that is not)."""
+    def levels_shown(self, view_range, size, sizes: np.ndarray, always=(0,)) -> list[int]:
+        """The levels in ``always`` (level 0), and each deeper level whose anchors are
+        LEVEL_SPACING × their median width apart at this zoom (a level stops at the first one
+        that is not)."""
         (x0, x1), _ = view_range
         scale = size[0] / max(x1 - x0, 1e-300)  # pixels per data unit (aspect locked)
-        shown = [0]
+        shown = sorted(set(always) | {0})
         for lv in range(1, len(self.spacing)):
             mine = self.level == lv
-            if not mine.any():
+            if lv in shown or not mine.any():
                 continue
             width = float(np.median(np.asarray(sizes)[mine, 0]))
             if self.spacing[lv] * scale < LEVEL_SPACING * width:
@@ -223,11 +224,23 @@ class LabelSet:
             shown.append(lv)
         return shown
 
-    def visible(self, view_range, size, sizes: np.ndarray, pad: float = PAD_PX) -> np.ndarray:
-        """Indices of the labels to draw now: the levels this zoom shows, lower levels first,
-        then by priority; no two overlapping, all inside the view."""
+    def anchors(self) -> list[LabelAnchor]:
+        return [LabelAnchor(t, float(x), float(y), int(lv), float(p), int(g)) for t, (x, y), lv, p, g in
+                zip(self.text, self.xy.tolist(), self.level.tolist(), self.priority.tolist(), self.group.tolist())]
+
+    def with_level(self, level: int, anchors: list[LabelAnchor], drop_groups=()) -> "LabelSet":
+        """These labels with level ``level`` replaced by ``anchors`` (an opened cluster's
+        sub-clusters); labels of ``drop_groups`` on level 0 go too (the opened cluster's own)."""
+        kept = [a for a in self.anchors() if a.level != level and not (a.level == 0 and a.group in drop_groups)]
+        return LabelSet.build([kept, list(anchors)])
+
+    def visible(self, view_range, size, sizes: np.ndarray, pad: float = PAD_PX, always=(0,)) -> np.ndarray:
+        """Indices of the labels to draw now: the levels this zoom shows (``always`` shown
+        whatever the zoom), lower levels first, then by priority; no two overlapping, all
+        inside the view."""
         sizes = np.asarray(sizes, np.float64).reshape(-1, 2)
-        candidates = np.flatnonzero(np.isin(self.level, self.levels_shown(view_range, size, sizes)))
+        shown = self.levels_shown(view_range, size, sizes, always)
+        candidates = np.flatnonzero(np.isin(self.level, shown))
         px = to_pixels(self.xy[candidates], view_range, size)
         w, h = size
         near = (px[:, 0] > -w) & (px[:, 0] < 2 * w) & (px[:, 1] > -h) & (px[:, 1] < 2 * h)
