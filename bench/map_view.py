@@ -129,7 +129,7 @@ def bench_covers(view: MapView, data: MapData) -> dict[str, float]:
         Image.new("RGB", (256, 256), (k * 6, 90, 200 - k * 4)).save(path, "JPEG")
         files.append(path)
     view.set_cover_lookup(lambda p: files[int(p[3:-4]) % len(files)])
-    x, y = data.xy[0]
+    x, y = (float(v) for v in data.xy[0])
     view.view_box.setRange(xRange=(x - 1.5, x + 1.5), yRange=(y - 1, y + 1), padding=0)
     first = timed(view.grab)
     for _ in range(10):  # the rest arrive a dozen per turn of the event loop

@@ -43,11 +43,19 @@ def centred_unit_rows(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float32)
     if len(x) < 3:
         return unit_rows(x)
-    # One new array, changed in place (100k × 400: 0.44 s → 0.16 s; docs/performance-map-load.md).
-    out = np.subtract(x, x.mean(axis=0, dtype=np.float64).astype(np.float32))
-    norms = np.sqrt(np.einsum("ij,ij->i", out, out))
-    out /= np.where(norms > 0, norms, 1.0)[:, None]
-    return out
+    return centre_unit_rows_in_place(np.array(x, np.float32))
+
+
+def centre_unit_rows_in_place(x: np.ndarray) -> np.ndarray:
+    """``centred_unit_rows`` of a float32 array it may overwrite, without another copy
+    (100k × 400: 0.44 s → 0.11 s; docs/performance-map-load.md). Returns ``x``."""
+    if len(x) < 3:
+        x[:] = unit_rows(x)
+        return x
+    x -= x.mean(axis=0, dtype=np.float64).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+    x /= np.where(norms > 0, norms, 1.0)[:, None]
+    return x
 
 
 def pca(x: np.ndarray, dims: int) -> np.ndarray:

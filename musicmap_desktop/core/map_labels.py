@@ -130,10 +130,12 @@ def album_anchors(xy: np.ndarray, tracks: list[TrackView], min_tracks: int = MIN
         groups = {k: v for k, v in groups.items() if len(v) >= min_tracks}
         return _anchors(np.asarray(xy, np.float64), groups, {k: k[0] for k in groups}, 2, False)
     codes = np.asarray(codes, np.int64)
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]]) if len(codes) else order
-    runs = np.split(order, starts[1:])
-    groups = {g: rows for g, rows in enumerate(runs) if len(rows) >= min_tracks and tracks[rows[0]].album}
+    counts = np.bincount(codes) if len(codes) else np.zeros(0, np.int64)
+    big = np.flatnonzero(counts >= min_tracks)  # only these are split out (not 100k singles)
+    rows = np.flatnonzero(counts[codes] >= min_tracks) if len(codes) else codes
+    order = rows[np.argsort(codes[rows], kind="stable")]
+    runs = np.split(order, np.cumsum(counts[big])[:-1])
+    groups = {int(g): r for g, r in zip(big, runs) if tracks[r[0]].album}
     return _anchors(np.asarray(xy, np.float64), groups, {g: tracks[rows[0]].album for g, rows in groups.items()},
                     2, False)
 

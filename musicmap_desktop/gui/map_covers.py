@@ -66,12 +66,14 @@ class CoverPixmaps:
         if hit is not None or f is None:
             return hit
         reader = QImageReader(f)
-        reader.setAutoTransform(True)
+        size = reader.size()  # the header only
+        if size.isValid() and max(size.width(), size.height()) > side:
+            reader.setScaledSize(size.scaled(side, side, Qt.KeepAspectRatio))  # JPEG: decoded at 1/2-1/8
         image = reader.read()
         if image.isNull():  # gone or damaged: a thumbnail the job will make again
             self._files[path] = None
             return None
-        pixmap = QPixmap.fromImage(image.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        pixmap = QPixmap.fromImage(image)
         self._pixmaps[(f, side)] = pixmap
         while len(self._pixmaps) > CACHED:
             self._pixmaps.popitem(last=False)

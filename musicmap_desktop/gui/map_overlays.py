@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
 
 from ..core.map_labels import place_labels
 from .colors import THEMES, MapTheme
 from .map_cloud import FRAGMENT_FIELDS, ScreenLayer, draw_fragments
+from .map_labels_layer import text_pixmap
 
 
 def ring_pixmap(color: str, diameter: float, width: float, dpr: float) -> QPixmap:
@@ -29,14 +30,11 @@ def ring_pixmap(color: str, diameter: float, width: float, dpr: float) -> QPixma
     return pixmap
 
 
-def halo_text(painter: QPainter, x: float, y: float, text: str, font: QFont, theme: MapTheme) -> None:
+def halo_text(painter: QPainter, x: float, y: float, text: str, font: QFont, theme: MapTheme, dpr: float) -> None:
     """Text centred on (x, y) in screen pixels, outlined in the background colour."""
-    path = QPainterPath()
-    path.addText(0, 0, font, text)
-    box = path.boundingRect()
-    path.translate(x - box.center().x(), y - box.center().y())
-    painter.strokePath(path, QPen(QColor(theme.halo), 3, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
-    painter.fillPath(path, QColor(theme.text))
+    pixmap = text_pixmap(text, font, theme, dpr)
+    w, h = pixmap.width() / dpr, pixmap.height() / dpr
+    painter.drawPixmap(QRectF(x - w / 2, y - h / 2, w, h), pixmap, QRectF(pixmap.rect()))
 
 
 class Overlays(ScreenLayer):
@@ -76,7 +74,7 @@ class Overlays(ScreenLayer):
         painter.resetTransform()  # from here on, screen pixels
         painter.setRenderHint(QPainter.Antialiasing)
         self._paint_neighbours(painter, start, lines)
-        self._paint_path(painter, path, widget)
+        self._paint_path(painter, path, widget, dpr)
         self._paint_rings(painter, rings, dpr)
         for px, paint in ((playing, self._paint_playing), (found, self._paint_found), (start, self._paint_current)):
             if len(px):
@@ -93,7 +91,7 @@ class Overlays(ScreenLayer):
             painter.drawLine(QPointF(*start[0]), QPointF(x, y))
             painter.drawEllipse(QPointF(x, y), 3.0, 3.0)
 
-    def _paint_path(self, painter: QPainter, px: np.ndarray, widget) -> None:
+    def _paint_path(self, painter: QPainter, px: np.ndarray, widget, dpr: float) -> None:
         if len(px) < 1:
             return
         color = QColor(self.theme.path)
@@ -108,7 +106,7 @@ class Overlays(ScreenLayer):
         sizes = np.array([(fm.horizontalAdvance(t) + 4, fm.height()) for t in texts])
         view = (widget.width(), widget.height()) if widget is not None else (1e9, 1e9)
         for i in place_labels(spots, sizes, np.arange(len(texts)), view, pad=0).tolist():  # first steps win
-            halo_text(painter, *spots[i], texts[i], self.step_font, self.theme)
+            halo_text(painter, *spots[i], texts[i], self.step_font, self.theme, dpr)
 
     def _paint_rings(self, painter: QPainter, px: np.ndarray, dpr: float) -> None:
         if not len(px):

@@ -23,7 +23,7 @@ class MapRows:
 
     tracks: list[tuple]  # (id, path bytes, title, artist, album, albumartist, genres_json, year, duration)
     fingerprints: list[str]
-    vectors: np.ndarray  # float32 [n, d], read-only (a view of the joined blobs)
+    vectors: np.ndarray  # float32 [n, d], the caller's to change in place (centring)
     taggrams: np.ndarray | None  # float32 [n, tags], NaN rows for tracks without; None: no track has one
 
 
@@ -43,9 +43,10 @@ def load_map_rows(db: Database, model_id: str, root: str | None, backbone_id: st
 
 
 def _matrix(blobs: list[bytes]) -> np.ndarray:
+    """One writable float32 [n, d] array of equal-sized blobs: a single copy (a bytearray join)."""
     if not blobs:
         return np.zeros((0, 0), np.float32)
-    return np.frombuffer(b"".join(blobs), "<f4").reshape(len(blobs), -1)
+    return np.frombuffer(bytearray().join(blobs), "<f4").reshape(len(blobs), -1)
 
 
 def _taggrams(blobs: list[bytes | None]) -> np.ndarray | None:
@@ -53,6 +54,8 @@ def _taggrams(blobs: list[bytes | None]) -> np.ndarray | None:
     if not have:
         return None
     means = _matrix([blobs[i] for i in have])
+    if len(have) == len(blobs):  # every track has one: no gaps to fill
+        return means
     out = np.full((len(blobs), means.shape[1]), np.nan, np.float32)
     out[have] = means
     return out
