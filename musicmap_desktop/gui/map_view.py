@@ -95,8 +95,7 @@ class _Opened:
 
     cluster: int
     sub: object  # clusters.SubClusters
-    mode: tuple
-    view_range: list
+    view_range: list  # where "back" returns to
 
 
 class MapView(QWidget):
@@ -189,7 +188,8 @@ class MapView(QWidget):
         if self._morph is not None:  # a running morph must not draw over the new data
             self._morph.stop()
             self._morph = None
-        self._leave_opened()
+        reopen = self.opened_cluster if keep_view else -1
+        self._leave_opened(restore=False)
         if data.label_set is None:  # a MapData not made by the map job (tests, tools)
             prepare(data)
         n = len(data)
@@ -208,6 +208,8 @@ class MapView(QWidget):
         if not keep_view:
             self.fit_to_view()
         self._update_neighbours()
+        if 0 <= reopen and (data.cluster == reopen).any():  # a refresh keeps an opened cluster open
+            self.open_cluster(reopen, keep_view=True)
 
     def _keep_marks(self, n: int, keep_view: bool) -> None:
         if not keep_view:
@@ -382,9 +384,10 @@ class MapView(QWidget):
         self.labels.refresh()
 
     # ---- opening a cluster --------------------------------------------------------
-    def open_cluster(self, cluster_id: int) -> None:
+    def open_cluster(self, cluster_id: int, keep_view: bool = False) -> None:
         """Show cluster ``cluster_id`` split into its sub-clusters (worked out off the GUI
-        thread): their colours, legend rows and labels; ``close_cluster`` goes back."""
+        thread): their colours, legend rows and labels, zoomed to it (unless ``keep_view``);
+        ``close_cluster`` goes back."""
         if self.data is None:
             return
         data, members = self.data, np.flatnonzero(self.data.cluster == cluster_id)
@@ -398,7 +401,7 @@ class MapView(QWidget):
 
         self._wait_open_job()
         thread = self._open_job = JobThread(job, parent=self)
-        self._open_request = (data, int(cluster_id), thread)
+        self._open_request = (data, int(cluster_id), thread, keep_view)
         thread.done.connect(self._open_done)  # a method of this widget: delivered on the GUI thread
         thread.finished.connect(self._open_finished)
         self.setCursor(Qt.BusyCursor)
@@ -411,17 +414,18 @@ class MapView(QWidget):
         job.deleteLater()
 
     def _open_done(self, sub, cancelled: bool) -> None:
-        data, cluster_id, job = self._open_request
+        data, cluster_id, job, keep_view = self._open_request
         if job is not self.sender():
             return  # superseded by a later request
         self.unsetCursor()
         if cancelled or sub is None or data is not self.data:
             return
         previous = self._opened
-        self._opened = _Opened(cluster_id, sub, self._mode, previous.view_range if previous else self._vb.viewRange())
+        self._opened = _Opened(cluster_id, sub, previous.view_range if previous else self._vb.viewRange())
         self.labels.always = (0, 1)
         self.labels.set_labels(data.label_set.with_level(1, subcluster_anchors(self._xy, sub), (cluster_id,)))
-        self._fit_rows(sub.members)
+        if not keep_view:
+            self._fit_rows(sub.members)
         self._apply(color_subclusters(data, cluster_id, sub, self.theme.dark))
         self.cluster_opened.emit(cluster_id)
 

@@ -117,3 +117,16 @@ def test_only_clusters_open(qtbot, pair):
     assert not next(a for a in legend.context_menu.actions() if a.text() == "Open cluster").isEnabled()
     with qtbot.assertNotEmitted(view.cluster_opened, wait=300):
         click_row(qtbot, legend, 0, double=True)
+
+
+def test_a_refresh_keeps_an_opened_cluster_open_and_where_the_user_looks(qtbot, pair):
+    legend, view, data = pair
+    with qtbot.waitSignal(view.cluster_opened, timeout=20_000):
+        click_row(qtbot, legend, next(e.key for e in view.coloring.entries if e.code == 1), double=True)
+    view.view_box.setRange(xRange=(10, 14), yRange=(-2, 2), padding=0)
+    zoom = view.view_box.viewRange()
+    with qtbot.waitSignal(view.cluster_opened, timeout=20_000,
+                          check_params_cb=lambda c: c == 1):  # closed for the new data, opened again
+        view.set_data(albums_map(seed=0), keep_view=True)  # a rescan finished
+    assert view.opened_cluster == 1 and legend.back.isVisible()
+    assert view.view_box.viewRange() == zoom
