@@ -133,6 +133,22 @@ def bare_scatter(data, app) -> float:
     return t
 
 
+def interleaved(db, view, repeats: int):
+    """The vector read, build_map and set_data + repaint, in turn ``repeats`` times; the best
+    of each (a busy machine only adds time), their CPU times, the best load + draw, the map."""
+    runs = []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        t_base, _ = timed(lambda: vector_store.load_vectors(db, MODEL, None))
+        c1 = time.process_time()
+        t_load, data = timed(lambda: build(db))
+        c2 = time.process_time()
+        t_draw, _ = timed(lambda: (view.set_data(data), view.grab()))
+        runs.append((t_base, t_load, t_draw, c1 - c0, c2 - c1))
+    best = [min(r[k] for r in runs) for k in range(5)]
+    return (*best, min(r[1] + r[2] for r in runs), data)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tracks", type=int, default=100_000)
@@ -150,17 +166,7 @@ def main() -> int:
     view.resize(1200, 800)
     view.show()
     view.labels_action.setChecked(True)
-    runs = []
-    for _ in range(args.repeats):  # interleaved; the best of each (a busy machine only adds time)
-        c0 = time.process_time()
-        t_base, _ = timed(lambda: vector_store.load_vectors(db, MODEL, None))
-        c1 = time.process_time()
-        t_load, data = timed(lambda: build(db))
-        c2 = time.process_time()
-        t_draw, _ = timed(lambda: (view.set_data(data), view.grab()))
-        runs.append((t_base, t_load, t_draw, c1 - c0, c2 - c1))
-    t_base, t_load, t_draw, c_base, c_load = (min(r[k] for r in runs) for k in range(5))
-    total = min(r[1] + r[2] for r in runs)
+    t_base, t_load, t_draw, c_base, c_load, total, data = interleaved(db, view, args.repeats)
     t_bare = bare_scatter(data, app)
     repaint = statistics.median(timed(view.grab)[0] for _ in range(7))
     print(f"{'':48} {'seconds':>8} {'× baseline':>11}")

@@ -43,10 +43,8 @@ def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, p
               provisional: bool = False) -> Iterator[Progress]:
     """Yield progress; the last item is a MapProgress whose ``result`` is the MapData (nothing
     when cancelled); ``provisional`` says so on it (a map made while embedding goes on).
-
-    ``seed``: of a new layout; by default a layout grown from another keeps its seed, and a
-    ``fresh`` one takes the next seed after the newest layout's (so "New layout" draws a new
-    map, and every layout's seed is kept with it: laid out again with it, it comes out the same)."""
+    ``seed`` of a new layout: by default a grown one keeps its base's, a ``fresh`` one takes the
+    next after the newest layout's ("New layout" draws a new map; each seed is kept with it)."""
     cancel = cancel or CancelToken()
     yield Progress(Phase.LOAD)
     with paused_gc():
@@ -65,19 +63,14 @@ def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, p
         if got is None:
             return
         xy, method, core, base, seed = got
+    named = (tracks, inverse, tag_probs, tag_names)
     if known is not None and known.labels is not None and known.k == k:
-        labels, names, why = known.labels[rows], known.names, notes.why
-        if why is None or len(why) != len(names):  # a layout cached before its notes were kept
-            why = _evidence(_expand(labels, inverse), tracks, tag_probs, tag_names)
-            save_layout_notes(db, known.id, LayoutNotes(seed, why))
+        labels, names, why = _cached_clusters(db, known, rows, notes, named)
     else:
         got = yield from _clusters(db, method, base, uniq, uvec, k, seed, cancel)
         if got is None:
             return
-        labels, names, why = got
-        if names is None or why is None:
-            info = explain_clusters(_expand(labels, inverse), tracks, tag_probs, tag_names)
-            names, why = names or [c.name for c in info], [c.why for c in info]
+        labels, names, why = _named(*got, named)
         layout_id = layouts.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
         save_layout_notes(db, layout_id, LayoutNotes(seed, tuple(why)))
     data = MapData(tracks, _expand(xy, inverse), vectors, np.asarray(_expand(labels, inverse), np.int32),
@@ -85,6 +78,27 @@ def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, p
     with paused_gc():
         prepare(data, why)
     yield MapProgress(Phase.DONE, len(tracks), len(tracks), result=data, provisional=provisional)
+
+
+def _cached_clusters(db, known: layouts.StoredLayout, rows, notes: LayoutNotes, named):
+    """(labels, names, evidence) of a cached layout; evidence worked out (and kept) for a layout
+    cached before its notes were. ``named``: (tracks, inverse, tag_probs, tag_names)."""
+    tracks, inverse, tag_probs, tag_names = named
+    labels, names, why = known.labels[rows], known.names, notes.why
+    if why is None or len(why) != len(names):
+        why = _evidence(_expand(labels, inverse), tracks, tag_probs, tag_names)
+        save_layout_notes(db, known.id, LayoutNotes(notes.seed, why))
+    return labels, names, why
+
+
+def _named(labels, names, why, named):
+    """Fresh clusters get names and evidence; carried names keep theirs (evidence worked out
+    when the layout they came from kept none)."""
+    if names is not None and why is not None:
+        return labels, names, why
+    tracks, inverse, tag_probs, tag_names = named
+    info = explain_clusters(_expand(labels, inverse), tracks, tag_probs, tag_names)
+    return labels, names or [c.name for c in info], [c.why for c in info]
 
 
 @contextmanager
