@@ -32,6 +32,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from machine import cpu  # noqa: E402
 from musicmap_desktop.core.map_build import prepare  # noqa: E402
 from musicmap_desktop.core.mapdata import MapData, TrackView  # noqa: E402
 from musicmap_desktop.gui.colors import COLOR_MODES  # noqa: E402
@@ -39,16 +40,6 @@ from musicmap_desktop.gui.map_view import MapView  # noqa: E402
 
 SIZE = (1200, 800)
 TAGS = tuple(f"tag{i}" for i in range(50))
-
-
-def cpu() -> str:
-    try:
-        text = open("/proc/cpuinfo").read()
-    except OSError:
-        return f"{os.cpu_count()} CPUs"
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
-    feats = [f for f in ("avx2", "avx512f") if f" {f} " in text]
-    return f"{model}, {os.cpu_count()} CPUs, {' '.join(feats) or 'no AVX2'}"
 
 
 def synthetic(n: int, clusters: int, seed: int = 0) -> MapData:

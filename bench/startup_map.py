@@ -24,6 +24,7 @@ import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from machine import cpu  # noqa: E402
 from musicmap_desktop.core import map_build  # noqa: E402
 from musicmap_desktop.core.layout import centre_unit_rows_in_place  # noqa: E402
 from musicmap_desktop.core.store import layouts  # noqa: E402
@@ -37,16 +38,6 @@ from musicmap_desktop.core.walk import FileEntry  # noqa: E402
 
 MODEL, BACKBONE, PLAN = "meanmax:bench:n20", "bench", "n20"
 TAGS = tuple(f"tag{i}" for i in range(50))
-
-
-def cpu() -> str:
-    try:
-        text = open("/proc/cpuinfo").read()
-    except OSError:
-        return f"{os.cpu_count()} CPUs"
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
-    feats = [f for f in ("avx2", "avx512f") if f" {f} " in text]
-    return f"{model}, {os.cpu_count()} CPUs, {' '.join(feats) or 'no AVX2'}"
 
 
 def fill(db, n: int, blobs: int = 40, seed: int = 0) -> None:

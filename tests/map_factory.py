@@ -59,6 +59,20 @@ def grid(side=5, step=1.0) -> MapData:
     return MapData(tracks, xy, vectors, np.zeros(n, np.int32), ["all"])
 
 
+def shown_view(qtbot, dark=None, size=(800, 600), data=None):
+    """A MapView on the screen (``dark``: None follows the desktop), with ``data`` if given."""
+    from musicmap_desktop.gui.map_view import MapView
+
+    view = MapView(dark=dark)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    if data is not None:
+        view.set_data(data)
+    return view
+
+
 def cover_jpeg(path, color=(220, 20, 20), size=256) -> str:
     from PIL import Image
 

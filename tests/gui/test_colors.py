@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from map_factory import blobs
+from map_factory import blobs, shown_view
 from musicmap_desktop.gui import colors
 from musicmap_desktop.gui.map_view import MapView
 
@@ -72,12 +72,7 @@ def restore_palette():
 
 
 def test_the_map_follows_the_desktop_between_light_and_dark(qtbot, restore_palette):
-    view = MapView()
-    qtbot.addWidget(view)
-    view.resize(400, 300)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_data(blobs())
+    view = shown_view(qtbot, size=(400, 300), data=blobs())
     hints = QGuiApplication.styleHints()
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # what the desktop sends when it turns dark
     assert view.theme.dark and corner(view) == QColor(colors.THEMES[True].background)

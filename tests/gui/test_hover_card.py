@@ -8,20 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint
 
-from map_factory import albums_map, blobs, cover_jpeg, wheel
+from map_factory import albums_map, blobs, cover_jpeg, shown_view, wheel
 from musicmap_desktop.core.mapdata import MapData, TrackView
 from musicmap_desktop.gui.hover_card import card_text
-from musicmap_desktop.gui.map_view import MapView
 
 
 @pytest.fixture
 def view(qtbot):
-    v = MapView()
-    qtbot.addWidget(v)
-    v.resize(800, 600)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
+    return shown_view(qtbot)
 
 
 def card_corner(view) -> QPoint:

@@ -3,20 +3,14 @@ files the lookup names, a dozen new files per repaint at most."""
 import numpy as np
 import pytest
 
-from map_factory import albums_map, colour_distance, cover_jpeg, pixel, wheel
+from map_factory import albums_map, colour_distance, cover_jpeg, pixel, shown_view, wheel
 from musicmap_desktop.gui import map_covers
-from musicmap_desktop.gui.map_view import MapView
 from PySide6.QtGui import QColor
 
 
 @pytest.fixture
 def view(qtbot):
-    v = MapView(dark=True)
-    qtbot.addWidget(v)
-    v.resize(800, 600)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
+    return shown_view(qtbot, dark=True)
 
 
 def zoom_in_on(view, index, until=map_covers.MAX_VISIBLE):

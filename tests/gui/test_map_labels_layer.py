@@ -5,18 +5,12 @@ import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QApplication
 
-from map_factory import albums_map, blobs, wheel
-from musicmap_desktop.gui.map_view import MapView
+from map_factory import albums_map, blobs, shown_view, wheel
 
 
 @pytest.fixture
 def view(qtbot):
-    v = MapView()
-    qtbot.addWidget(v)
-    v.resize(800, 600)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
+    return shown_view(qtbot)
 
 
 def screen_rects(view) -> list[QRectF]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
-from map_factory import blobs, grid
+from map_factory import blobs, grid, shown_view
 from musicmap_desktop.gui.map_navigation import CONE_DEG, DOWN, LEFT, OFF_AXIS, RIGHT, UP, step_towards
 from musicmap_desktop.gui.map_view import MapView
 
@@ -45,13 +45,7 @@ def test_the_step_is_in_the_cone_and_no_point_there_scores_better(points, direct
 
 @pytest.fixture
 def view(qtbot):
-    v = MapView()
-    qtbot.addWidget(v)
-    v.resize(640, 480)
-    v.show()
-    qtbot.waitExposed(v)
-    v.set_data(grid())
-    return v
+    return shown_view(qtbot, size=(640, 480), data=grid())
 
 
 def test_arrows_move_the_current_point_and_enter_plays_it(qtbot, view):

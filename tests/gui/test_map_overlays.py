@@ -7,20 +7,14 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
-from map_factory import blobs, colour_distance, drag, grid
+from map_factory import blobs, colour_distance, drag, grid, shown_view
 from musicmap_desktop.core.similarity import true_neighbours
-from musicmap_desktop.gui.map_view import MapView
 from musicmap_desktop.gui.search_box import SearchBox
 
 
 @pytest.fixture(params=[True, False], ids=["dark", "light"])
 def view(qtbot, request):
-    v = MapView(dark=request.param)
-    qtbot.addWidget(v)
-    v.resize(640, 480)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
+    return shown_view(qtbot, dark=request.param, size=(640, 480))
 
 
 def drawn_in(image, x, y, color, background, share=0.5) -> bool:
