@@ -521,8 +521,8 @@ class MapView(QWidget):
         if obj is self.canvas and kind == QEvent.MouseMove and not ev.buttons():
             self._mouse = ev.position().toPoint()
             self._hover_at(self._mouse)
-        elif obj is self.canvas and kind == QEvent.Leave:
-            self._mouse = None
+        elif obj is self.canvas and kind in (QEvent.Leave, QEvent.MouseButtonPress):
+            self._mouse = None  # gone, or about to drag: no card for whatever passes under a stale spot
             self._hover_at(None)
         elif kind == QEvent.KeyPress:
             return self._key(ev)
