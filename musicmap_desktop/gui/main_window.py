@@ -157,8 +157,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.session.cancel)
         self.now_bar.next_similar_requested.connect(self.playback.play_next_similar)
         self.welcome.folder_chosen.connect(self.open_library)
-        self.map_view.coloring_changed.connect(self.legend.set_coloring)
-        self.legend.entry_clicked.connect(lambda key: self.map_view.highlight(self.map_view.coloring.members(key)))
+        self.legend.bind(self.map_view)  # colours, highlight and clearing it, open cluster and back
         self.search.search_changed.connect(self.map_view.highlight)
         self.search.cleared.connect(self.map_view.clear_highlight)
         self.search.activated.connect(self.map_view.center_on)
