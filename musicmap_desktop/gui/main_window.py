@@ -19,6 +19,7 @@ from ..core.store.libraries import library_roots
 from ..core.store.paths import display
 from ..core.text import format_duration, summary_text
 from .colors import COLOR_MODES, color_mode, saved_mode_name
+from .excluded_folders import ExcludedFoldersDialog
 from .legend import Legend
 from .library_panel import LibraryPanel
 from .map_view import MapView
@@ -131,7 +132,9 @@ class MainWindow(QMainWindow):
         self.rescan_action = QAction("Rescan", self, shortcut=QKeySequence.Refresh, triggered=self.rescan)
         self.fresh_action = QAction("New layout", self, triggered=lambda: self.rescan(fresh=True))
         self.problems_action = QAction("Problems…", self, triggered=self.show_problems)
-        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action):
+        self.excluded_action = QAction("Excluded folders…", self, triggered=self.show_excluded_folders)
+        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action,
+                  self.excluded_action):
             menu.addAction(a)
         self.vectors_menu = menu.addMenu("Track vectors")
         self.vectors_menu.aboutToShow.connect(self._fill_vectors_menu)
@@ -200,8 +203,8 @@ class MainWindow(QMainWindow):
         s.scan_finished.connect(lambda summary: self.status_label.setText(summary_text(summary).splitlines()[1].strip()))
         s.map_ready.connect(self.show_map)
         s.finished.connect(self._on_finished)
-        s.failed.connect(lambda msg: self._set_idle(f"Failed: {msg}"))
-        s.side_failed.connect(lambda lane, msg: self.status_label.setText(f"Failed ({lane}): {msg}"))
+        s.failed.connect(self._set_idle)  # the user's error as is; a bug names its crash report
+        s.side_failed.connect(lambda lane, msg: self.status_label.setText(f"{lane}: {msg}"))
         s.covers_progress.connect(lambda _p: self._covers_timer.isActive() or self._covers_timer.start())
         s.covers_done.connect(lambda _cancelled: self._show_covers())
         self._covers_timer.timeout.connect(self._show_covers)
@@ -221,10 +224,9 @@ class MainWindow(QMainWindow):
         mv.activated.connect(self._play_row)
         mv.current_changed.connect(self.side.show_row)
         mv.selection_changed.connect(self.playlists.set_selection)
-        mv.coloring_changed.connect(self.legend.set_coloring)
         if self.covers is not None:
             mv.set_cover_lookup(self.covers)
-        self.legend.entry_clicked.connect(lambda key: mv.highlight(mv.coloring.members(key)))
+        self.legend.bind(mv)  # colours, highlight and clearing it, open cluster and back
         self.library_panel.cluster_clicked.connect(self._highlight_cluster)
         self.library_panel.problems_requested.connect(self.show_problems)
         self.search.search_changed.connect(mv.highlight)
@@ -389,6 +391,10 @@ class MainWindow(QMainWindow):
             self.restoreState(self.settings.value("window/state", b""))
             self.toolbar.setVisible(True)
 
+    def show_excluded_folders(self) -> None:
+        if self.folder:
+            ExcludedFoldersDialog(self.session.cache, self.folder, self, on_change=self.rescan).exec()
+
     def _restore_color_mode(self) -> None:
         saved = self.settings.value(COLOR_MODE_KEY, COLOR_MODES[0].name)
         name = saved_mode_name(saved)
@@ -399,10 +405,10 @@ class MainWindow(QMainWindow):
     def _apply_color_mode(self) -> None:
         mode = color_mode(self.color_mode.currentData())
         self.tag_action.setVisible(mode.needs_tag)
-        try:
-            self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
-        except ValueError as e:
-            self.status_label.setText(str(e))
+        if self.map_view.data is not None and not mode.available(self.map_view.data):
+            self.status_label.setText("This map has no auto-tags yet: they come as the tracks are heard.")
+            return
+        self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
 
     # ---- MPRIS --------------------------------------------------------------------
     def attach_mpris(self, service) -> bool:

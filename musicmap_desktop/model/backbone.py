@@ -12,6 +12,10 @@ from .melspec import log_mel
 log = logging.getLogger(__name__)
 
 
+class DeviceUnavailable(Exception):
+    """The device asked for is not there (no CUDA GPU, no Metal); the CLI says so in one line."""
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' prefers CUDA, then Apple's MPS, then the CPU."""
     if name == "auto":
@@ -21,9 +25,9 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is available to torch")
+        raise DeviceUnavailable("--device cuda: no CUDA GPU is available to torch")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps: Apple Metal is not available to torch")
+        raise DeviceUnavailable("--device mps: Apple Metal is not available to torch")
     return device
 
 

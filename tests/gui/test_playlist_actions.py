@@ -45,7 +45,7 @@ def test_a_path_through_three_clicked_tracks_is_drawn_played_in_order_and_export
     path = got.args[0]
     assert path == path_through(window.data.vectors, [a, b, c])
     assert path[0] == a and b in path and path[-1] == c and len(set(path)) == len(path)
-    assert mv.path_rows == path  # drawn on the map
+    assert mv.overlays.path == path  # drawn on the map
     assert window.play_status.text().startswith(f"Path through 3 tracks: {len(path)} steps.")
     with started_with(qtbot, window, a):
         click_action(qtbot, window.toolbar, pl.play_path)
@@ -56,7 +56,7 @@ def test_a_path_through_three_clicked_tracks_is_drawn_played_in_order_and_export
     export(qtbot, window, "Queue…", tmp_path / "queue.m3u8")
     assert m3u_paths(tmp_path / "queue.m3u8") == [window.data.tracks[i].path for i in path]
     choose(qtbot, window, "Playlist", "Clear path")
-    assert mv.path_rows == []
+    assert mv.overlays.path == []
 
 
 def test_more_like_these_keeps_the_limits_and_never_repeats_a_seed(qtbot, window, tmp_path):

@@ -117,7 +117,7 @@ def test_cover_art_from_the_album_folder_shows_in_the_panel(qtbot, window, tmp_p
     assert panel.cover.isVisible() and panel.cover_path.endswith("-256.jpg")
     assert panel.cover.pixmap().width() == 192
     assert panel.cover.pixmap().toImage().pixelColor(96, 96).red() > 150
-    assert window.map_view.cover_lookup(window.data.tracks[row].path) == panel.cover_path
+    assert window.map_view.cover_pixmaps.file(window.data.tracks[row].path) == panel.cover_path
     other = next(i for i, t in enumerate(window.data.tracks) if t.album == "Album 3")
     click_point(qtbot, window.map_view, other)
     assert not panel.cover.isVisible()  # no cover there: no empty frame either
