@@ -340,7 +340,7 @@ def test_a_closed_panel_comes_back_from_the_view_menu_and_stays_closed_next_time
     qtbot.mouseClick(close, Qt.LeftButton)
     assert not queue_dock.isVisible()
     texts = [a.text() for a in window.view_menu.actions()]
-    for name in ("Now playing", "Library and track", "Legend", "Queue", "Cluster labels", "True neighbours"):
+    for name in ("Now playing", "Library and track", "Legend", "Queue", "Show labels", "Show true neighbours"):
         assert name in texts, texts
     choose(qtbot, window, "View", "Queue")
     assert queue_dock.isVisible()
