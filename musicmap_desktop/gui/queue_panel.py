@@ -148,6 +148,11 @@ class QueuePanel(QWidget):
             self.list.addItem(item)
         if 0 <= keep < self.list.count():
             self.list.setCurrentRow(keep)
-        up = len(self.queue.upcoming())
-        self.summary.setText(f"Up next: {up} track{'s' if up != 1 else ''} · {format_duration(seconds)}"
-                             if up else "Nothing queued: play a selection, a path or more like these.")
+        self.summary.setText(self._summary(len(self.queue.upcoming()), seconds))
+
+    def _summary(self, up: int, seconds: float) -> str:
+        if up:
+            return f"Up next: {up} track{'s' if up != 1 else ''} · {format_duration(seconds)}"
+        hint = "play a selection, a path or more like these."
+        return f"Nothing after this track: {hint}" if len(self.queue) else f"Nothing queued: {hint}"
+

@@ -50,6 +50,7 @@ class LibrarySession(QObject):
         self.covers = covers
         self.job: JobThread | None = None  # the library lane
         self.side: dict[str, JobThread] = {}  # lane name -> its job
+        self._calls: dict[JobThread, tuple] = {}  # side job -> (lane, on_progress, on_done)
 
     def vectors(self) -> AlbumModelEntry | None:
         """The album model the map uses now (None: Musicnn mean‖max), resolved afresh (it reads
@@ -92,14 +93,39 @@ class LibrarySession(QObject):
         ``on_done(result, cancelled)`` is not called for a superseded job."""
         self.cancel_side(lane)
         job = JobThread(make_job, parent=self)
-        if on_progress is not None:
-            job.progress.connect(lambda p, job=job: self._current(lane, job) and on_progress(p))
-        if on_done is not None:
-            job.done.connect(lambda result, cancelled, job=job: self._current(lane, job) and on_done(result, cancelled))
-        job.failed.connect(lambda message: self.side_failed.emit(lane, message))
-        job.finished.connect(lambda job=job: self._forget(lane, job))
+        self._calls[job] = (lane, on_progress, on_done)
+        # Bound methods of the session, not lambdas: a queued call to a QObject's method is
+        # dropped with its receiver, while PySide's lambda receivers crashed (a segfault) when a
+        # job's queued progress outlived it.
+        job.progress.connect(self._side_progress)
+        job.done.connect(self._side_done)
+        job.failed.connect(self._side_failed)
+        job.finished.connect(self._side_finished)
         self.side[lane] = job
         job.start()
+
+    def _side_progress(self, p: Progress) -> None:
+        job = self.sender()
+        lane, on_progress, _ = self._calls.get(job, ("", None, None))
+        if on_progress is not None and self._current(lane, job):
+            on_progress(p)
+
+    def _side_done(self, result, cancelled: bool) -> None:
+        job = self.sender()
+        lane, _, on_done = self._calls.get(job, ("", None, None))
+        if on_done is not None and self._current(lane, job):
+            on_done(result, cancelled)
+
+    def _side_failed(self, message: str) -> None:
+        lane = self._calls.get(self.sender(), ("?",))[0]
+        self.side_failed.emit(lane, message)
+
+    def _side_finished(self) -> None:
+        job = self.sender()
+        lane = self._calls.pop(job, ("",))[0]
+        if self.side.get(lane) is job:
+            del self.side[lane]
+        job.deleteLater()
 
     def cancel_side(self, lane: str) -> None:
         if (job := self.side.get(lane)) is not None:
@@ -127,11 +153,6 @@ class LibrarySession(QObject):
 
     def _current(self, lane: str, job: JobThread) -> bool:
         return self.side.get(lane) is job and not job.token.cancelled
-
-    def _forget(self, lane: str, job: JobThread) -> None:
-        if self.side.get(lane) is job:
-            del self.side[lane]
-        job.deleteLater()
 
     def _start(self, make_job) -> None:
         if self.job is not None:

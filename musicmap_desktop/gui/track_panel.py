@@ -7,11 +7,11 @@ import os
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QSizePolicy, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ..core.mapdata import MapData
@@ -94,7 +94,10 @@ class TrackPanel(QWidget):
             layout.addWidget(w)
         layout.addWidget(self.open_button)
         layout.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
+        # Ignored: the body always takes the dock's width (no horizontal scroll bar), so no
+        # long title or path pushes the scores and the timelines' ends past the right edge.
+        body.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.scroll = scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
@@ -184,6 +187,8 @@ class TrackPanel(QWidget):
         """The "why close" answer for this track (``a``) and a similar one (``b``)."""
         self.why.show_why(why, a, b, windows_a, windows_b, tag_names)
         self.why.setVisible(True)
+        # Once laid out, scroll the answer into sight (it opens below the list clicked).
+        QTimer.singleShot(0, self, lambda: self.scroll.ensureWidgetVisible(self.why, 0, 0))
 
     def open_folder(self) -> None:
         if not self._folder:

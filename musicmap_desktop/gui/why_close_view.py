@@ -30,7 +30,7 @@ class WhyCloseView(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.PlainText)
-        self.score = QLabel()
+        self.score = QLabel(wordWrap=True)
         self.tags = QTreeWidget()
         self.tags.setHeaderLabels(["Shared auto-tag", "this", "that", "library"])
         self.tags.setRootIsDecorated(False)

@@ -107,4 +107,7 @@ def test_double_click_plays_that_item_and_the_queue_goes_on_from_there(qtbot, pa
 def test_clear_keeps_what_plays(qtbot, panel):
     qtbot.mouseClick(panel.clear_button, Qt.LeftButton)
     assert panel.queue.items == [100] and panel.queue.current == 0
-    assert panel.summary.text().startswith("Nothing queued")
+    assert panel.summary.text().startswith("Nothing after this track")  # not "nothing queued": one is
+    qtbot.keyClick(panel.list, Qt.Key_Home)
+    qtbot.keyClick(panel.list, Qt.Key_Delete)
+    assert panel.queue.items == [] and panel.summary.text().startswith("Nothing queued")
