@@ -8,7 +8,8 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QPushButton, QSpinBox, QStackedWidget, QToolBar,
+    QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QStackedWidget,
+    QToolBar,
 )
 
 from ..core.jobs import Phase, Progress
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         self.progress_bar = QProgressBar(maximumWidth=240)
         self.play_status = QLabel()  # what plays and what is selected
         self.status_label = QLabel()  # what the background job does
+        for label in (self.play_status, self.status_label):  # a long message never widens the window
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.cancel_button = QPushButton("Cancel", enabled=False)
         self.statusBar().addWidget(self.play_status, 1)
         self.statusBar().addWidget(self.status_label, 1)
@@ -387,9 +390,9 @@ class MainWindow(QMainWindow):
         for dock in self.docks:
             dock.setVisible(on)
             dock.toggleViewAction().setEnabled(on)
-        if on:  # the docks as the user left them
-            self.restoreState(self.settings.value("window/state", b""))
-            self.toolbar.setVisible(True)
+        if on and not self.restoreState(self.settings.value("window/state", b"")):  # as the user left them
+            self.resizeDocks(self.docks[2:], [300, 450], Qt.Vertical)  # first time: the queue is the taller
+        self.toolbar.setVisible(on)
 
     def show_excluded_folders(self) -> None:
         if self.folder:
