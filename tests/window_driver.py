@@ -140,3 +140,17 @@ def started_with(qtbot, window, row, timeout=15_000):
     """A waitSignal for the player starting the track at map row ``row``."""
     path = window.data.tracks[row].path
     return qtbot.waitSignal(window.player.track_started, timeout=timeout, check_params_cb=lambda p: p == path)
+
+
+def scan_and_hear(root) -> None:
+    """Scan ``root / "music"`` into ``root / "cache.db"`` and hear every track (once per fixture)."""
+    from musicmap_desktop.core.embed import EmbedSettings, embed_library
+    from musicmap_desktop.core.embed_pool import InProcess
+    from musicmap_desktop.core.scan import scan
+    from musicmap_desktop.core.store.db import open_db
+    from musicmap_desktop.model.backbone import MusicnnBackbone
+
+    db = open_db(str(root / "cache.db"))
+    list(scan(str(root / "music"), db))
+    list(embed_library(db, str(root / "music"), InProcess(MusicnnBackbone(device="cpu"), 0), EmbedSettings()))
+    db.conn.close()

@@ -6,23 +6,15 @@ from PySide6.QtCore import QSettings
 
 from audio_factory import make_library
 from musicmap_desktop.app import make_window
+from window_driver import scan_and_hear
 
 
 @pytest.fixture(scope="session")
 def library(tmp_path_factory):
     """32 tracks, mixed formats, 4 audibly different albums, scanned and embedded once."""
-    from musicmap_desktop.core.embed import EmbedSettings, embed_library
-    from musicmap_desktop.core.embed_pool import InProcess
-    from musicmap_desktop.core.scan import scan
-    from musicmap_desktop.core.store.db import open_db
-    from musicmap_desktop.model.backbone import MusicnnBackbone
-
     root = tmp_path_factory.mktemp("lib")
     make_library(root / "music", n_albums=4, tracks_per_album=8, seconds=4)
-    db = open_db(str(root / "cache.db"))
-    list(scan(str(root / "music"), db))
-    list(embed_library(db, str(root / "music"), InProcess(MusicnnBackbone(device="cpu"), 0), EmbedSettings()))
-    db.conn.close()
+    scan_and_hear(root)
     return root
 
 

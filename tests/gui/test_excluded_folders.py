@@ -8,27 +8,19 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QLine
 
 from audio_factory import make_track
 from musicmap_desktop.app import make_window
+from window_driver import scan_and_hear
 from musicmap_desktop.gui.excluded_folders import ExcludedFoldersDialog
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     """Music and Audiobooks, scanned and heard once."""
-    from musicmap_desktop.core.embed import EmbedSettings, embed_library
-    from musicmap_desktop.core.embed_pool import InProcess
-    from musicmap_desktop.core.scan import scan
-    from musicmap_desktop.core.store.db import open_db
-    from musicmap_desktop.model.backbone import MusicnnBackbone
-
     root = tmp_path_factory.mktemp("lib")
     for i in range(6):
         make_track(root / "music" / "Albums" / f"Album {i % 2}", f"song {i}", "wav", seconds=4, style=i % 3, seed=i)
     for i in range(3):
         make_track(root / "music" / "Audiobooks", f"chapter {i}", "wav", seconds=4, style=4, seed=10 + i)
-    db = open_db(str(root / "cache.db"))
-    list(scan(str(root / "music"), db))
-    list(embed_library(db, str(root / "music"), InProcess(MusicnnBackbone(device="cpu"), 0), EmbedSettings()))
-    db.conn.close()
+    scan_and_hear(root)
     return root
 
 
