@@ -6,7 +6,8 @@ ONNX Runtime's kernels (MLAS) pick their code path from CPUID at load time: AVX2
 AVX-512 (F+BW+DQ+VL), and for int8 the VNNI dot-product instructions (AVX512-VNNI or
 AVX-VNNI), which do in one instruction what AVX2 needs three for. The same model can
 run 2x apart on machines that differ only in these, so every figure is printed with them.
-Set MUSICMAP_ISA_NOTE to say that the features were masked (bench/avx2/README.md).
+Under bench/avx2/run.sh (MUSICMAP_ISA_MASK=avx2) ONNX Runtime sees no AVX-512 or VNNI, and
+the kernels line says so.
 """
 from __future__ import annotations
 
@@ -25,13 +26,17 @@ def _cpuinfo() -> tuple[str, set[str]]:
             text = f.read()
     except OSError:
         return platform.processor() or platform.machine(), set()
-    model, flags = "", set()
+    model, flags, ident = "", set(), {}
     for line in text.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "model name" and not model:
             model = value.strip()
+        elif key.strip() in ("cpu family", "model") and key.strip() not in ident:
+            ident[key.strip()] = value.strip()
         elif key.strip() == "flags" and not flags:
             flags = set(value.split())
+    if ident:  # "AMD EPYC" alone does not tell Zen 2 from Zen 4
+        model += f" (family {ident.get('cpu family', '?')}, model {ident.get('model', '?')})"
     return model or platform.machine(), flags
 
 
@@ -51,16 +56,20 @@ def int8_path(feat: dict[str, bool]) -> str:
     return "AVX2 (vpmaddubsw, no VNNI)" if feat.get("AVX2") else "SSE"
 
 
+MASKED = ("AVX-512F", "AVX-512BW", "AVX512-VNNI", "AVX-VNNI", "AVX512-BF16", "AMX-INT8")
+
+
 def describe() -> str:
     model, _ = _cpuinfo()
     feat = features()
     have = [k for k, v in feat.items() if v] or ["(flags unknown)"]
+    masked = os.environ.get("MUSICMAP_ISA_MASK") == "avx2"
+    seen = {k: v and not (masked and k in MASKED) for k, v in feat.items()}
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     lines = [f"CPU: {model}, {os.cpu_count()} logical cores; load average {load}",
-             f"     features: {' '.join(have)}; int8 kernels: {int8_path(feat)}"]
-    note = os.environ.get("MUSICMAP_ISA_NOTE")
-    if note:
-        lines.append(f"     note: {note}")
+             f"     features: {' '.join(have)}; ONNX Runtime int8 kernels: {int8_path(seen)}"]
+    if masked:
+        lines.append("     masked (bench/avx2): ONNX Runtime sees no AVX-512/VNNI and runs its AVX2 kernels")
     return "\n".join(lines)
 
 
