@@ -41,7 +41,7 @@ def _split(weight: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor
     """(computed, constant) filter indices, each ascending; computed is a multiple of block."""
     norms = weight.flatten(1).norm(dim=1)
     live = int((norms > DEAD * norms.max()).sum())
-    keep = min(len(norms), -(-live // block) * block)
+    keep = min(len(norms), max(1, -(-live // block)) * block)  # at least one block: never an empty conv
     order = torch.argsort(-norms, stable=True)
     return order[:keep].sort().values, order[keep:].sort().values
 
