@@ -102,11 +102,7 @@ def stage_split(paths, name: str, kinds: list[str], work: str) -> dict[str, floa
     """Mean CPU seconds per track of each stage, in this process (1 thread)."""
     import torch
 
-    from musicmap_desktop.core.audio import DecodeError, decode_segments
-    from musicmap_desktop.core.tags import read_info
-    from musicmap_desktop.core.windows import plan_windows, segment_starts
-    from musicmap_desktop.model.aggregate import meanmax_vector
-    from musicmap_desktop.model.melspec import log_mel
+    from musicmap_desktop.core.audio import DecodeError
 
     torch.set_num_threads(1)
     sessions = {k: session(graph_path(name, k)) for k in kinds}
@@ -114,32 +110,46 @@ def stage_split(paths, name: str, kinds: list[str], work: str) -> dict[str, floa
     cost = {"decode": 0.0, "log-mel": 0.0, **{f"network {k}": 0.0 for k in kinds}, "cache writes": 0.0}
     n = 0
     for i, p in enumerate(paths):
-        with open(p, "rb") as f:
-            duration = read_info(f, p).duration
-        t = time.process_time()
         try:
-            segs = decode_segments(p, segment_starts(plan_windows(duration, 20)))
+            for stage, seconds in _track_stages(p, f"fp{i}", sessions, db):
+                cost[stage] += seconds
         except DecodeError as e:
             print(f"  skipped ({e.reason}): {p}")
             continue
-        cost["decode"] += time.process_time() - t
-        t = time.process_time()
-        mel = log_mel(torch.from_numpy(segs), center=False, precise=False).numpy()
-        cost["log-mel"] += time.process_time() - t
-        for k, s in sessions.items():
-            t = time.process_time()
-            feats, tags = s.run(None, {"logmel": mel})
-            cost[f"network {k}"] += time.process_time() - t
-        t = time.process_time()
-        with db.conn:
-            w = embeddings.WindowFeatures(np.arange(len(mel), dtype=np.int32), feats.astype(np.float16),
-                                          tags.astype(np.float16))
-            embeddings.save_windows(db, f"fp{i}", "bench", "n20", w)
-            embeddings.save_track_tags(db, f"fp{i}", "bench", "n20", w.taggram)
-            embeddings.save_vector(db, f"fp{i}", "bench-vec", meanmax_vector(w.features))
-        cost["cache writes"] += time.process_time() - t
         n += 1
     return {k: v / max(n, 1) for k, v in cost.items()}
+
+
+def _track_stages(path: str, key: str, sessions: dict, db):
+    """(stage, CPU seconds) of one track: decode, log-mel, each network, the cache writes."""
+    import torch
+
+    from musicmap_desktop.core.audio import decode_segments
+    from musicmap_desktop.core.tags import read_info
+    from musicmap_desktop.core.windows import plan_windows, segment_starts
+    from musicmap_desktop.model.aggregate import meanmax_vector
+    from musicmap_desktop.model.melspec import log_mel
+
+    with open(path, "rb") as f:
+        duration = read_info(f, path).duration
+    t = time.process_time()
+    segs = decode_segments(path, segment_starts(plan_windows(duration, 20)))
+    yield "decode", time.process_time() - t
+    t = time.process_time()
+    mel = log_mel(torch.from_numpy(segs), center=False, precise=False).numpy()
+    yield "log-mel", time.process_time() - t
+    for k, s in sessions.items():
+        t = time.process_time()
+        feats, tags = s.run(None, {"logmel": mel})
+        yield f"network {k}", time.process_time() - t
+    t = time.process_time()
+    with db.conn:
+        w = embeddings.WindowFeatures(np.arange(len(mel), dtype=np.int32), feats.astype(np.float16),
+                                      tags.astype(np.float16))
+        embeddings.save_windows(db, key, "bench", "n20", w)
+        embeddings.save_track_tags(db, key, "bench", "n20", w.taggram)
+        embeddings.save_vector(db, key, "bench-vec", meanmax_vector(w.features))
+    yield "cache writes", time.process_time() - t
 
 
 def print_split(cost: dict[str, float], kinds: list[str], cores: int) -> None:
@@ -180,6 +190,25 @@ def naive_rate(paths, n: int) -> tuple[float, int]:
     return t, n
 
 
+def compare_engines(args, root: str, paths: list[str], kinds: list[str], work: str) -> None:
+    print(f"\n3. end to end, wall clock, best of {args.repeat} (load now: {os.getloadavg()[0]:.2f})")
+    t_naive, n_naive = naive_rate(paths, args.baseline_tracks)
+    base = n_naive / t_naive
+    print(f"   naive (full decode, every window, batch 1, eager torch): {base:.3f} tracks/s on {n_naive} tracks")
+    best = {}
+    for kind in ["today"] + [k for k in kinds if k != "fp32"]:
+        runs = [end_to_end(root, work, kind, args.model, args.workers, r) for r in range(args.repeat)]
+        wall, n, w, startup, parent, rescan = min(runs)
+        best[kind] = n / wall
+        print(f"   engine {kind:6s} ({args.workers} workers): {n / wall:5.2f} tracks/s, {w / wall:6.1f} windows/s, "
+              f"{best[kind] / base:5.1f}x naive; parent CPU {parent / max(n, 1) * 1000:.0f} ms/track; "
+              f"worker start-up {startup:.1f} s; rescan with nothing pending {rescan:.2f} s")
+    kind = max(best, key=best.get)
+    rate = best[kind]
+    print(f"\nbest: {kind} {rate:.2f} tracks/s ({'PASS' if rate >= TARGET_RATE else 'FAIL'} >= {TARGET_RATE}), "
+          f"{rate / base:.1f}x naive ({'PASS' if rate / base >= TARGET_NAIVE else 'FAIL'} >= {TARGET_NAIVE:g}x)")
+
+
 def find_music(folder: str) -> list[str]:
     out = []
     for d, _, files in os.walk(folder):
@@ -211,24 +240,8 @@ def main(argv=None) -> int:
         kinds = ["fp32"] + [k for k in ("lean", "int8") if os.path.exists(graph_path(args.model, k))]
         cost = stage_split(paths, args.model, kinds, work)
         print_split(cost, kinds, os.cpu_count() or 1)
-        if args.no_end_to_end:
-            return 0
-        print(f"\n3. end to end, wall clock, best of {args.repeat} (load now: {os.getloadavg()[0]:.2f})")
-        t_naive, n_naive = naive_rate(paths, args.baseline_tracks)
-        base = n_naive / t_naive
-        print(f"   naive (full decode, every window, batch 1, eager torch): {base:.3f} tracks/s on {n_naive} tracks")
-        best = {}
-        for kind in ["today"] + [k for k in kinds if k != "fp32"]:
-            runs = [end_to_end(root, work, kind, args.model, args.workers, r) for r in range(args.repeat)]
-            wall, n, w, startup, parent, rescan = min(runs)
-            best[kind] = n / wall
-            print(f"   engine {kind:6s} ({args.workers} workers): {n / wall:5.2f} tracks/s, {w / wall:6.1f} windows/s, "
-                  f"{best[kind] / base:5.1f}x naive; parent CPU {parent / max(n, 1) * 1000:.0f} ms/track; "
-                  f"worker start-up {startup:.1f} s; rescan with nothing pending {rescan:.2f} s")
-        kind = max(best, key=best.get)
-        rate = best[kind]
-        print(f"\nbest: {kind} {rate:.2f} tracks/s ({'PASS' if rate >= TARGET_RATE else 'FAIL'} >= {TARGET_RATE}), "
-              f"{rate / base:.1f}x naive ({'PASS' if rate / base >= TARGET_NAIVE else 'FAIL'} >= {TARGET_NAIVE:g}x)")
+        if not args.no_end_to_end:
+            compare_engines(args, root, paths, kinds, work)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
