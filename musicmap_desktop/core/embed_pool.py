@@ -44,7 +44,7 @@ def _embed_task(path: str, frames: list[int]):
     return _worker_backbone.embed_segments(decode_task(path, frames))
 
 
-def _init_worker(backbone_name: str | None = None, top: str | None = None) -> None:
+def _init_worker(backbone_name: str | None = None, top: str | None = None, network: str = "lean") -> None:
     # Ctrl-C goes to the whole process group; the parent decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
@@ -56,11 +56,11 @@ def _init_worker(backbone_name: str | None = None, top: str | None = None) -> No
         from ..model import ort_backbone
 
         if top is None and ort_backbone.available():  # the ONNX graph has the stock top only
-            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1)
+            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1, graph=network)
         else:
             from ..model.backbone import MusicnnBackbone
 
-            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top)
+            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top, lean=network == "lean")
 
 
 def _die_with_parent() -> None:
@@ -130,11 +130,12 @@ def _result(track, frames, last, future) -> tuple:
 
 
 class InWorkers:
-    """Decode and infer in ``workers`` single-threaded CPU processes."""
+    """Decode and infer in ``workers`` single-threaded CPU processes. ``network``: "lean" (the
+    default: Musicnn without its dead filters) or "full"; same outputs, so the same id."""
 
-    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None) -> None:
+    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None, network: str = "lean") -> None:
         self.backbone_id = ids.backbone_id(backbone_name, top)
-        self.pool = _Pool(workers, (backbone_name, top))
+        self.pool = _Pool(workers, (backbone_name, top, network))
 
     def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
         return self.pool.ordered(tasks, _embed_task, cancel)
@@ -193,16 +194,19 @@ def decoding(workers: int):
         pool.close()
 
 
-def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None):
+def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None,
+                 network: str = "lean"):
     """CPU: ``workers`` (default one per core) single-threaded processes that decode and
     infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes.
-    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone."""
+    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone.
+    ``network``: "lean" (dead filters as constants) or "full"; the same features either way."""
     from ..model.backbone import MusicnnBackbone, resolve_device
 
     top = model.backbone_top if model is not None else None
     if resolve_device(device).type == "cpu":
-        return InWorkers(backbone_name, workers or os.cpu_count() or 1, top)
-    return InProcess(MusicnnBackbone(backbone_name, device, top=top), decode_workers=workers or 2)
+        return InWorkers(backbone_name, workers or os.cpu_count() or 1, top, network)
+    return InProcess(MusicnnBackbone(backbone_name, device, top=top, lean=network == "lean"),
+                     decode_workers=workers or 2)
 
 
 class Engines:
@@ -210,8 +214,9 @@ class Engines:
     (worker start-up costs seconds), rebuilt only when a model reads another backbone (a
     fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine."""
 
-    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None) -> None:
-        self.backbone_name, self.device, self.workers = backbone_name, device, workers
+    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None,
+                 network: str = "lean") -> None:
+        self.backbone_name, self.device, self.workers, self.network = backbone_name, device, workers, network
         self._lock = threading.Lock()
         self._engine = None
         self._top: str | None = None
@@ -223,7 +228,8 @@ class Engines:
                 self._engine.close()  # one engine at a time: each holds its models in memory
                 self._engine = None
             if self._engine is None:
-                self._engine, self._top = build_engine(self.backbone_name, self.device, self.workers, model), top
+                self._engine = build_engine(self.backbone_name, self.device, self.workers, model, self.network)
+                self._top = top
             return self._engine
 
     def close(self) -> None:

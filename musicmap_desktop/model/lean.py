@@ -14,25 +14,18 @@ Dropping the rest changes nothing measurable: the dropped weights are below 1e-1
 over frequency is a MaxPool here (the same maximum), which ONNX Runtime runs in its
 blocked layout instead of converting the whole conv output back first.
 
-    python -m musicmap_desktop.model.lean --out weights/     # writes <name>.lean.onnx
-
-Measured (bench/network.py, 1 thread, CPU time): MSD 30 -> ~160-190 windows/s per core,
-MTT 30 -> ~51, on AVX2 kernels and AVX-512 alike (docs/listening-speed.md).
+The CPU engine runs it as ``weights/<name>.lean.onnx`` (written by model/onnx_export.py),
+the torch engine calls ``lean`` on the loaded model (model/backbone.py). Measured (bench/
+listen.py, 1 thread, CPU time): MSD 30 -> ~160-190 windows/s per core, MTT 30 -> ~51, on
+AVX2 kernels and AVX-512 alike; torch 14 -> 77 (docs/listening-speed.md).
 """
 from __future__ import annotations
-
-import argparse
-import logging
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import registry
 from .musicnn import FrontBlock, MidBlock, Musicnn
-
-log = logging.getLogger(__name__)
 
 DEAD = 1e-6  # a filter is dead when its norm is below this fraction of its layer's largest
 
@@ -109,39 +102,3 @@ def summary(model: Musicnn) -> str:
     rows += [(f"temporal.{i}", b) for i, b in enumerate(model.temporal)]
     rows += [(f"midend.{i}", b) for i, b in enumerate(model.midend)]
     return ", ".join(f"{n} {b.computed}/{b.computed + b.fill.shape[1]}" for n, b in rows)
-
-
-class _Outputs(nn.Module):
-    def __init__(self, model) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        out = self.model(x)
-        return out.penultimate, out.taggram
-
-
-def export(name: str, out_dir: Path, block: int = 8) -> Path:
-    """``<name>.lean.onnx``: same inputs and outputs as onnx_export's graph (byte-reproducible)."""
-    model = lean(registry.build(name).model, block)
-    log.info("%s: computed/all filters: %s", name, summary(model))
-    path = out_dir / f"{name}.lean.onnx"
-    torch.onnx.export(_Outputs(model), (torch.zeros(2, 187, model.config["n_mels"]),), str(path), dynamo=False,
-                      opset_version=17, input_names=["logmel"], output_names=["penultimate", "taggram"],
-                      dynamic_axes={"logmel": {0: "batch"}, "penultimate": {0: "batch"}, "taggram": {0: "batch"}})
-    return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=Path("weights"))
-    ap.add_argument("--block", type=int, default=8, help="computed filters per layer: a multiple of this")
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in registry.MODELS:
-        log.info("wrote %s", export(name, args.out, args.block))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

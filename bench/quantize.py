@@ -1,6 +1,10 @@
-"""An int8 ONNX Runtime graph of a lean Musicnn, calibrated on real music windows.
+"""An int8 ONNX Runtime graph of the lean Musicnn, calibrated on real music windows: a
+measuring tool. Int8 was measured and rejected (docs/listening-speed.md: 91 % top-3 tag
+agreement with float on VNNI kernels, 72 % on AVX2 ones, against the >= 95 % required), so
+no int8 graph ships and the engine never runs one; this rebuilds it to measure again.
 
-    python -m musicmap_desktop.model.quantize --name msd_musicnn --calibration FILES.txt --out weights/
+    .venv/bin/python bench/quantize.py --calibration FILES.txt --out /tmp/int8/ [--name msd_musicnn]
+    .venv/bin/python bench/listen.py --int8 /tmp/int8/msd_musicnn.int8.onnx --no-end-to-end
 
 FILES.txt lists music files, one per line (``#`` comments allowed); only ever allowed
 sources, never the reserved evaluation packages. Each gives the windows the engine would
@@ -14,13 +18,12 @@ dense layers. The temporal convolutions stay float: ONNX Runtime's int8 kernel r
 weights to 7 bits, which avoids the int16 saturation of AVX2's (non-VNNI) u8 x s8 kernel.
 
 Writes <name>.int8.onnx and <name>.int8.json (settings, onnxruntime version, and every
-calibration file with its sha256). Needs the ``onnx`` package at build time only;
+calibration file with its sha256). Needs the ``onnx`` package (the ``build`` extra);
 deterministic for the same files and onnxruntime version.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -30,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import registry
+from musicmap_desktop.model import registry
+from musicmap_desktop.model.digest import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +45,10 @@ def calibration_windows(paths: list[str], n_windows: int = 20) -> np.ndarray:
     """[N, 187, 96] float32 log-mel windows of the files, as the engine computes them."""
     import torch
 
-    from ..core.audio import decode_segments
-    from ..core.tags import read_info
-    from ..core.windows import plan_windows, segment_starts
-    from .melspec import log_mel
+    from musicmap_desktop.core.audio import decode_segments
+    from musicmap_desktop.core.tags import read_info
+    from musicmap_desktop.core.windows import plan_windows, segment_starts
+    from musicmap_desktop.model.melspec import log_mel
 
     out = []
     for p in paths:
@@ -89,14 +93,6 @@ def quantize(name: str, windows: np.ndarray, out: Path, reduce_range: bool = Fal
     return out
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_list(path: Path) -> list[str]:
     lines = (ln.split("#", 1)[0].strip() for ln in path.read_text(encoding="utf-8").splitlines())
     return [ln for ln in lines if ln]
@@ -108,18 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", default=registry.DEFAULT_MODEL, choices=sorted(registry.MODELS))
     ap.add_argument("--calibration", type=Path, required=True, help="text file: one music file per line")
-    ap.add_argument("--out", type=Path, default=Path("weights"))
+    ap.add_argument("--out", type=Path, required=True, help="a folder outside weights/: int8 does not ship")
     ap.add_argument("--reduce-range", action="store_true", help="7-bit weights (no AVX2 int16 saturation)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args.out.mkdir(parents=True, exist_ok=True)
     files = read_list(args.calibration)
     windows = calibration_windows(files)
     log.info("calibrating on %d windows of %d files", len(windows), len(files))
     path = quantize(args.name, windows, args.out / f"{args.name}.int8.onnx", args.reduce_range)
     record = {"model": args.name, "from": f"{args.name}.lean.onnx", "onnxruntime": onnxruntime.__version__,
               "format": "QDQ", "weights": "int8 per channel" + (", 7-bit (reduce_range)" if args.reduce_range else ""),
-              "activations": "uint8, MinMax", "windows": int(len(windows)), "sha256": _sha256(str(path)),
-              "calibration": [{"file": f, "sha256": _sha256(f)} for f in files]}
+              "activations": "uint8, MinMax", "windows": int(len(windows)), "sha256": file_sha256(str(path)),
+              "calibration": [{"file": f, "sha256": file_sha256(f)} for f in files]}
     path.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     log.info("wrote %s (%d bytes)", path, path.stat().st_size)
     return 0
