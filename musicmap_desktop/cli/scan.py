@@ -41,6 +41,10 @@ def cmd_scan(args) -> int:
     folder = os.path.abspath(args.folder)
     if not os.path.isdir(folder):
         raise UserError(f"not a folder: {args.folder}")
+    if not args.no_embed:
+        from ..core.embed_pool import check_device
+
+        check_device(args.device)  # now, not after the scan: the engine itself starts only when needed
     db = open_cache(args)
     with ctrl_c_cancels() as cancel:  # finish the batch, then stop
         summary = drive(scan(folder, db, cancel), "files")

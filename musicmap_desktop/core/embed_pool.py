@@ -9,10 +9,12 @@ Two engines share one ordered pool:
 - ``InProcess`` (with a GPU): workers only decode; the model runs here.
 Both yield ``(track, frames, (features, taggram) | DecodeError, last_chunk)`` in
 track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+``build_engine`` gives either inside a ``Lazy``: made on the first track to hear.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -26,6 +28,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .audio import DecodeError, decode_segments
+from .errors import UserError
 from .jobs import CancelToken
 from .store import ids
 from .windows import segment_starts
@@ -194,25 +197,66 @@ def decoding(workers: int):
         pool.close()
 
 
+class Lazy:
+    """An engine made on its first task. With nothing to embed (a rescan of an unchanged
+    library, the window's refresh) neither torch, ONNX Runtime nor a worker ever starts: that
+    was 3-5 s of such a rescan, all of it ``import torch`` (docs/listening-speed.md)."""
+
+    def __init__(self, backbone_id: str, make: Callable[[], object]) -> None:
+        self.backbone_id, self._make, self._engine = backbone_id, make, None
+
+    def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
+        tasks = iter(tasks)
+        first = next(tasks, None)
+        if first is None:
+            return
+        if self._engine is None:
+            self._engine = self._make()
+        yield from self._engine.run(itertools.chain([first], tasks), cancel)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def check_device(device: str) -> None:
+    """A UserError when ``device`` names one that is not here (``cuda`` without a GPU).
+    "auto" and "cpu" are always there: checking them needs no torch."""
+    if device not in ("auto", "cpu"):
+        from ..model.backbone import device_problem
+
+        if problem := device_problem(device):
+            raise UserError(problem)
+
+
 def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None,
-                 network: str = "lean"):
+                 network: str = "lean") -> Lazy:
     """CPU: ``workers`` (default one per core) single-threaded processes that decode and
     infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes.
     ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone.
-    ``network``: "lean" (dead filters as constants) or "full"; the same features either way."""
-    from ..model.backbone import MusicnnBackbone, resolve_device
-
+    ``network``: "lean" (dead filters as constants) or "full"; the same features either way.
+    The engine starts on the first track to embed; a named device that is not there (``cuda``
+    without a GPU) is a UserError now, not then."""
     top = model.backbone_top if model is not None else None
-    if resolve_device(device).type == "cpu":
-        return InWorkers(backbone_name, workers or os.cpu_count() or 1, top, network)
-    return InProcess(MusicnnBackbone(backbone_name, device, top=top, lean=network == "lean"),
-                     decode_workers=workers or 2)
+    check_device(device)
+
+    def make():
+        from ..model.backbone import MusicnnBackbone, resolve_device
+
+        if resolve_device(device).type == "cpu":
+            return InWorkers(backbone_name, workers or os.cpu_count() or 1, top, network)
+        return InProcess(MusicnnBackbone(backbone_name, device, top=top, lean=network == "lean"),
+                         decode_workers=workers or 2)
+
+    return Lazy(ids.backbone_id(backbone_name, top), make)
 
 
 class Engines:
     """The app's engine, for its whole lifetime: built on first need, kept for every later job
     (worker start-up costs seconds), rebuilt only when a model reads another backbone (a
-    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine."""
+    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine;
+    its workers start on the first track there is to embed (Lazy)."""
 
     def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None,
                  network: str = "lean") -> None:

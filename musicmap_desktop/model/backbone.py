@@ -19,12 +19,20 @@ def resolve_device(name: str = "auto") -> torch.device:
             return torch.device("cuda")
         mps = getattr(torch.backends, "mps", None)
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is available to torch")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps: Apple Metal is not available to torch")
-    return device
+    problem = device_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return torch.device(name)
+
+
+def device_problem(name: str) -> str | None:
+    """Why the device ``name`` cannot run the model here, in words for the user; None if it can."""
+    kind = "auto" if name == "auto" else torch.device(name).type
+    if kind == "cuda" and not torch.cuda.is_available():
+        return "--device cuda: no CUDA GPU is available to torch"
+    if kind == "mps" and not torch.backends.mps.is_available():
+        return "--device mps: Apple Metal is not available to torch"
+    return None
 
 
 def default_batch_size(device: torch.device) -> int:
