@@ -4,7 +4,7 @@ agreement with float on VNNI kernels, 72 % on AVX2 ones, against the >= 95 % req
 no int8 graph ships and the engine never runs one; this rebuilds it to measure again.
 
     .venv/bin/python bench/quantize.py --calibration FILES.txt --out /tmp/int8/ [--name msd_musicnn]
-    .venv/bin/python bench/listen.py --int8 /tmp/int8/msd_musicnn.int8.onnx --no-end-to-end
+    .venv/bin/python bench/listen.py --int8 /tmp/int8/msd_musicnn.int8.onnx
 
 FILES.txt lists music files, one per line (``#`` comments allowed); only ever allowed
 sources, never the reserved evaluation packages. Each gives the windows the engine would

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run a command with ONNX Runtime's kernels choosing as on an AVX2-only CPU (no AVX-512,
-# no VNNI): bench/avx2/run.sh .venv/bin/python bench/listen.py --no-end-to-end
+# no VNNI): bench/avx2/run.sh .venv/bin/python bench/embed.py
 # Needs gcc, objdump, readelf. Only the patched onnxruntime copy sees the masked CPUID;
 # torch, numpy, FFmpeg and soxr still use AVX-512 where they have it.
 set -e
