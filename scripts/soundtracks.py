@@ -15,6 +15,10 @@ dependable tag standard. A table of what was built goes to weights/soundtracks.j
     .venv/bin/python scripts/soundtracks.py --plan        # what would be built, no writes
 
 No audio ever goes into the repository: --out must lie outside it.
+
+Reserved packages (scripts/reserved_packages.txt, see DEVELOPERS.md) are kept for an
+independent evaluation: the script refuses any source from them, before installing,
+planning or building anything.
 """
 from __future__ import annotations
 
@@ -37,9 +41,10 @@ from pathlib import Path
 import mutagen
 
 REPO = Path(__file__).resolve().parent.parent
+RESERVED_FILE = REPO / "scripts" / "reserved_packages.txt"
 MIN_SECONDS = 20.0  # shorter files are jingles/stingers (victory, game over), not pieces
 MIN_TRACKS = 4      # an album needs this many tracks to be worth a label
-TRACKERS = {".mod", ".xm", ".it", ".s3m"}
+TRACKERS = {".mod", ".xm", ".it", ".s3m", ".stm"}
 NO_ARTIST = re.compile(r"^<?unknown>?$|^(https?://|www\.)", re.I)  # placeholders and web addresses
 GAMEY_GENRES = re.compile(r"game|soundtrack|\bost\b|score|vgm|^other$|^\(?\d+\)?$", re.I)
 
@@ -59,6 +64,11 @@ class Source:
     aliases: (tagged name, canonical name) pairs that unify one composer's spellings.
     by_name: (file-name regex, composer) pairs from the copyright file, for packs whose
         files carry no usable artist tag but whose names say who wrote them.
+    group: the fold group (default: the package). Packages whose music shares a composer
+        share a group, so that package-disjoint folds do not split one composer's style.
+    raw: ffmpeg input format of headerless PCM, "FORMAT:RATE:CHANNELS" (e.g. "u8:22050:1").
+    cover: an image the same package ships (its icon or logo), copied beside the album's
+        tracks as cover.<ext>: the cover art a real library holds, shown by the app.
     """
     package: str
     game: str
@@ -71,10 +81,17 @@ class Source:
     licence: str = ""
     aliases: tuple[tuple[str, str], ...] = ()
     by_name: tuple[tuple[str, str], ...] = ()
+    group: str = ""
+    raw: str = ""
+    cover: str = ""
 
     @property
     def album_name(self) -> str:
         return self.album or f"{self.game} (soundtrack)"
+
+    @property
+    def fold_group(self) -> str:
+        return self.group or self.package
 
 
 GAMES = "/usr/share/games"
@@ -87,58 +104,105 @@ SOURCES = [
     Source("nexuiz-music", "Nexuiz", f"{GAMES}/nexuiz/data/music.pk3:sound/cdtracks/.*\\.ogg",
            split=True, licence="GPL-2+", aliases=(("elysis", "Gerd (elysis) Raudenbusch"),)),
     Source("blobwars-data", "Blob Wars: Metal Blob Solid", f"{GAMES}/blobwars/music/*", split=True,
-           aliases=(("Dj Sjors", "DJ Sjors"),)),
+           aliases=(("Dj Sjors", "DJ Sjors"),),
+           cover="/usr/share/games/blobwars/gfx/main/title.png"),
     Source("flare-game", "Flare: Empyrean Campaign", f"{GAMES}/flare/mods/fantasycore/music/*.ogg",
-           exclude=(r"ambient",)),
-    Source("freedroidrpg-data", "FreedroidRPG", "/usr/share/freedroidrpg/data/sound/music/*.ogg"),
-    Source("warzone2100-music", "Warzone 2100", f"{GAMES}/warzone2100/music/albums/legacy_soundtrack/*",
-           album="Warzone 2100: Legacy Soundtrack"),
-    Source("warzone2100-music", "Warzone 2100", f"{GAMES}/warzone2100/music/albums/aftermath_soundtrack/*",
-           album="Warzone 2100: Aftermath Soundtrack"),
-    Source("widelands-data", "Widelands", f"{GAMES}/widelands/data/music/*.ogg"),
+           exclude=(r"ambient",),
+           cover="/usr/share/games/flare/mods/empyrean_campaign/images/menus/logo.png"),
+    Source("freedroidrpg-data", "FreedroidRPG", "/usr/share/freedroidrpg/data/sound/music/*.ogg",
+           cover="/usr/share/icons/hicolor/128x128/apps/freedroidrpg.png"),
+    Source("widelands-data", "Widelands", f"{GAMES}/widelands/data/music/*.ogg",
+           cover="/usr/share/games/widelands/data/images/logos/wl-ico-128.png"),
     Source("naev-data", "Naev", "/usr/share/naev/dat/snd/music/*.ogg", split=True),
     Source("colobot-common-sounds", "Colobot", f"{GAMES}/colobot/music/*.ogg", split=True),
-    Source("pingus-data", "Pingus", f"{GAMES}/pingus/data/music/*", licence="GPL-2+"),
+    Source("pingus-data", "Pingus", f"{GAMES}/pingus/data/music/*", licence="GPL-2+",
+           cover="/usr/share/games/pingus/data/images/core/misc/logo.png"),
     Source("fillets-ng-data", "Fish Fillets NG", f"{GAMES}/fillets-ng/music/*.ogg", licence="GPL-2+"),
-    Source("hyperrogue-music", "HyperRogue", "/usr/share/hyperrogue/music/*.ogg"),
-    Source("singularity-music", "Endgame: Singularity", f"{GAMES}/singularity/music/**/*.ogg",
-           licence="CC-BY-SA-3.0"),
     Source("unknown-horizons", "Unknown Horizons", "/usr/share/unknown-horizons/content/audio/music/**/*.ogg"),
     Source("tecnoballz-data", "TecnoballZ", f"{GAMES}/tecnoballz/musics/*"),
     Source("plee-the-bear-data", "Plee the Bear", f"{GAMES}/plee-the-bear/music/*.ogg",
            licence="CC-BY-SA-3.0"),
     Source("pekka-kana-2-data", "Pekka Kana 2", f"{GAMES}/pekka-kana-2/data/music/*"),
     Source("etw-data", "Eat The Whistle", f"{GAMES}/etw/music/*.wav"),
-    Source("ardentryst", "Ardentryst", f"{GAMES}/ardentryst/Music/*.ogg"),
+    Source("ardentryst", "Ardentryst", f"{GAMES}/ardentryst/Music/*.ogg",
+           cover="/usr/share/games/ardentryst/icon.png"),
     Source("warmux-data", "Warmux", f"{GAMES}/warmux/music/*/*.ogg", licence="GPL-2+"),
     Source("davegnukem-data", "Dave Gnukem", f"{GAMES}/davegnukem/music/eric_matyas/*.ogg"),
-    Source("starfighter-data", "Project: Starfighter", "/usr/share/starfighter/music/*"),
+    Source("starfighter-data", "Project: Starfighter", "/usr/share/starfighter/music/*",
+           cover="/usr/share/starfighter/gfx/sflogo.png"),
     Source("planetblupi-music-ogg", "Planet Blupi", "/usr/share/planetblupi/music/*.ogg"),
-    Source("marsshooter-data", "M.A.R.S.", f"{GAMES}/marsshooter/audio/music/*"),
-    Source("extremetuxracer-data", "Extreme Tux Racer", f"{GAMES}/etr/music/*"),
-    Source("trackballs-data", "Trackballs", f"{GAMES}/trackballs/music/*"),
-    Source("seahorse-adventures", "Seahorse Adventures", f"{GAMES}/seahorse-adventures/data/music/*"),
-    Source("megaglest-data", "MegaGlest", f"{GAMES}/megaglest/**/music/*.ogg"),
-    Source("enigma-data", "Enigma", f"{GAMES}/enigma/music/*/*.ogg", licence="GPL-2+"),
+    Source("marsshooter-data", "M.A.R.S.", f"{GAMES}/marsshooter/audio/music/*",
+           cover="/usr/share/icons/hicolor/512x512/apps/marsshooter.png"),
+    Source("extremetuxracer-data", "Extreme Tux Racer", f"{GAMES}/etr/music/*",
+           cover="/usr/share/games/etr/textures/menu_title.png"),
+    Source("trackballs-data", "Trackballs", f"{GAMES}/trackballs/music/*",
+           cover="/usr/share/icons/hicolor/128x128/apps/trackballs.png"),
+    Source("seahorse-adventures", "Seahorse Adventures", f"{GAMES}/seahorse-adventures/data/music/*",
+           cover="/usr/share/pixmaps/seahorse-adventures.png"),
+    Source("megaglest-data", "MegaGlest", f"{GAMES}/megaglest/**/music/*.ogg",
+           cover="/usr/share/games/megaglest/data/core/menu/textures/logo1.png"),
     Source("amoebax-data", "Amoebax", f"{GAMES}/amoebax/music/*"),
     Source("wizznic-data", "Wizznic!", f"{GAMES}/wizznic/packs/000_wizznic/music/*.ogg"),
     Source("neverball-common", "Neverball", f"{GAMES}/neverball/bgm/*.ogg"),
     Source("gl-117-data", "GL-117", f"{GAMES}/gl-117/music/*"),
     Source("berusky2-data", "Berusky 2", f"{GAMES}/berusky2/music/*",
            aliases=(("Matrin Linda", "Martin Linda"),)),
-    Source("ufoai-music", "UFO: Alien Invasion", f"{GAMES}/ufoai/base/0music.pk3:music/.*\\.ogg", split=True,
-           by_name=((r"^Crystan-", 'Christian "Crystan" Hoffmann'), (r"^David\d", "David Reeves (Destructavator)"),
-                    (r"^Marine", '"Marine" Baklund'), (r"^Psymong", "Simon Green (Psymong)"),
-                    (r"^van_", 'Manuel "Vanethian" Marino')),
-           aliases=(("Manuel 'Vanethian' Marino", 'Manuel "Vanethian" Marino'),)),
-    Source("openclonk-data", "OpenClonk", f"{GAMES}/openclonk/Music.ocg/*.ogg",
-           licence="CC-BY-3.0 or CC0 (content; see copyright)"),
-    Source("biniax2-data", "Biniax-2", f"{GAMES}/biniax2/music/*"),
-    Source("lordsawar-data", "LordsAWar!", f"{GAMES}/lordsawar/music/*.ogg"),
-    Source("xmoto-data", "X-Moto", f"{GAMES}/xmoto/Textures/Musics/*"),
-    Source("btanks-data", "Battle Tanks", f"{GAMES}/btanks/data/tunes/*"),
+    Source("biniax2-data", "Biniax-2", f"{GAMES}/biniax2/music/*",
+           cover="/usr/share/games/biniax2/graphics/logo.png"),
+    Source("lordsawar-data", "LordsAWar!", f"{GAMES}/lordsawar/music/*.ogg",
+           cover="/usr/share/games/lordsawar/various/lordsawar_logo.png"),
+    Source("btanks-data", "Battle Tanks", f"{GAMES}/btanks/data/tunes/*",
+           cover="/usr/share/icons/hicolor/64x64/apps/btanks.png"),
+    # Added for issue 14 (all checked against scripts/reserved_packages.txt).
+    Source("0ad-data", "0 A.D.", f"{GAMES}/0ad/mods/public/public.zip:audio/music/.*\\.ogg"),
+    Source("freedroid-data", "Freedroid", f"{GAMES}/freedroid/sound/*.[mo][og][dg]"),
+    Source("lugaru-data", "Lugaru", f"{GAMES}/lugaru/Sounds/Music*.ogg"),
+    Source("flobopuyo", "FloboPuyo", f"{GAMES}/flobopuyo/sfx/*.xm", licence="GPL-2+",
+           cover="/usr/share/pixmaps/flobopuyo.png"),
+    Source("bomberclone-data", "BomberClone", f"{GAMES}/bomberclone/music/*",
+           cover="/usr/share/games/bomberclone/gfx/logo.png"),
+    # Headerless 8-bit PCM: 22050 Hz is the only sample-rate constant in xblast-tnt's sound server.
+    Source("xblast-tnt-musics", "XBlast TNT", f"{GAMES}/xblast-tnt/sounds/xbsng*.raw", raw="u8:22050:1",
+           licence="GPL-2"),
+    Source("zaz-data", "Zaz", f"{GAMES}/zaz/mus*.ogg", composer="Leonard Ritter",
+           cover="/usr/share/games/zaz/logo.png"),
+    Source("wordwarvi-sound", "Word War vi", "/usr/share/wordwarvi/sounds/*.ogg"),
+    Source("tuxtype-data", "Tux Typing", "/usr/share/tuxtype/sounds/*.[mo][og][dg]", licence="GPL-2",
+           cover="/usr/share/tuxtype/images/title1.png"),
+    Source("pachi-data", "Pachi el marciano", "/usr/share/pachi/music/*", composer="Peter Hajba",
+           licence="GPL-2+"),
+    Source("openarena-088-data", "OpenArena", f"{GAMES}/openarena/baseoa/pak6-patch088.pk3:music/.*\\.ogg"),
+    # Kenta Cho's games (ABA Games) share their author, so they share one fold group.
+    Source("parsec47-data", "PARSEC47", f"{GAMES}/parsec47/sounds/*.ogg", group="kenta-cho",
+           licence="BSD-2-Clause"),
+    Source("tumiki-fighters-data", "Tumiki Fighters", f"{GAMES}/tumiki-fighters/sounds/*.ogg",
+           group="kenta-cho", licence="BSD-2-Clause"),
+    Source("gunroar-data", "Gunroar", f"{GAMES}/gunroar/sounds/musics/*.ogg", group="kenta-cho",
+           licence="BSD-2-Clause"),
+    Source("mu-cade-data", "Mu-cade", f"{GAMES}/mu-cade/sounds/musics/*.ogg", group="kenta-cho",
+           licence="BSD-2-Clause"),
+    Source("torus-trooper-data", "Torus Trooper", f"{GAMES}/torus-trooper/sounds/musics/*.ogg",
+           group="kenta-cho", licence="BSD-2-Clause"),
 ]
 PACKAGES = sorted({s.package for s in SOURCES})
+
+
+class ReservedPackage(SystemExit):
+    """A source or manifest row names a reserved package: nothing is installed or built."""
+
+
+def reserved_packages(path: Path = RESERVED_FILE) -> frozenset[str]:
+    """The reserved Debian package names: one a line, # comments."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split("#", 1)[0].strip() for line in lines) - {""}
+
+
+def refuse_reserved(packages, what: str) -> None:
+    """Stop when any of ``packages`` is reserved (the standing rule in DEVELOPERS.md)."""
+    bad = sorted(set(packages) & reserved_packages())
+    if bad:
+        raise ReservedPackage(f"refusing: {what} name(s) reserved package(s) {', '.join(bad)} "
+                              f"({RESERVED_FILE.relative_to(REPO)}; see DEVELOPERS.md)")
 
 
 @dataclass
@@ -169,9 +233,11 @@ class Album:
 
 def candidate_files(src: Source, scratch: Path) -> list[tuple[str, str]]:
     """(origin, readable path) of every file the source's pattern names, sorted."""
-    if ".pk3:" in src.pattern:
-        # Quake-engine games ship their music inside a zip; only members are read.
-        archive, member = src.pattern.split(":", 1)
+    packed = re.fullmatch(r"(.+\.(?:pk3|zip)):(.+)", src.pattern)
+    if packed:
+        # Quake-engine games (.pk3) and 0 A.D. (.zip) ship their music inside a zip;
+        # only the members are read.
+        archive, member = packed.groups()
         if not os.path.isfile(archive):
             return []
         out = []
@@ -209,8 +275,13 @@ def sniff(path: str) -> str | None:
     return None
 
 
-def probe(path: str, kind: str) -> tuple[float, dict[str, str]]:
-    """(duration in seconds, the file's own tags) from mutagen, or ffprobe for modules."""
+def probe(path: str, kind: str, raw: str = "") -> tuple[float, dict[str, str]]:
+    """(duration in seconds, the file's own tags) from mutagen, ffprobe for modules, or the
+    size of headerless PCM."""
+    if kind == "raw":
+        fmt, rate, channels = raw.split(":")
+        width = {"u8": 1, "s8": 1, "s16le": 2}[fmt]
+        return os.path.getsize(path) / (int(rate) * int(channels) * width), {}
     if kind == "tracker":
         out = subprocess.run(["ffprobe", "-v", "quiet", "-of", "json", "-show_format", path],
                              capture_output=True, text=True).stdout
@@ -244,11 +315,11 @@ def collect(src: Source, scratch: Path, seen: dict[str, str], skipped: list[dict
     tracks = []
     for origin, path in candidate_files(src, scratch):
         name = os.path.basename(origin.split(":")[-1])
-        kind = sniff(path)
+        kind = "raw" if src.raw else sniff(path)
         if kind is None:
             continue  # sidecar tag files, readmes
         why = next((f"excluded by pattern {rx!r}" for rx in src.exclude if re.search(rx, name)), None)
-        seconds, tags = probe(path, kind) if why is None else (0.0, {})
+        seconds, tags = probe(path, kind, src.raw) if why is None else (0.0, {})
         if why is None and seconds < MIN_SECONDS:
             why = f"jingle: {seconds:.1f} s < {MIN_SECONDS:.0f} s"
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if why is None else ""
@@ -352,18 +423,22 @@ def safe(name: str, limit: int = 80) -> str:
 def produce(track: Track, dest: Path) -> None:
     """Copy or convert into dest, through a temp name so an interrupted run leaves no half file."""
     tmp = dest.with_name(f".partial{dest.suffix}")
+    source = ["-i", track.path]
     if track.kind == "tracker":
         codec = ["-c:a", "libvorbis", "-q:a", "6"]  # libopenmpt renders one pass, no loop
-    elif track.kind == "wav":
+    elif track.kind in ("wav", "raw"):
         codec = ["-c:a", "flac"]
     else:
         codec = None
+    if track.kind == "raw":  # headerless PCM: the format comes from the source table
+        fmt, rate, channels = track.source.raw.split(":")
+        source = ["-f", fmt, "-ar", rate, "-ac", channels, *source]
     if track.kind == "repair":
         import soundfile  # the app's own dependency; libsndfile reads what FFmpeg rejects
         audio, rate = soundfile.read(track.path, dtype="int16")
         soundfile.write(tmp, audio, rate, format="FLAC")
     elif codec:
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", track.path, *codec,
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *source, *codec,
                         "-map_metadata", "-1", str(tmp)], check=True)
     else:
         shutil.copyfile(track.path, tmp)
@@ -384,6 +459,7 @@ def write_tags(path: Path, want: dict[str, str]) -> bool:
 
 
 def build(albums: list[Album], out: Path) -> None:
+    refuse_reserved({a.source.package for a in albums}, "the albums to build")
     for album in albums:
         folder = out / safe(album.name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -396,10 +472,23 @@ def build(albums: list[Album], out: Path) -> None:
                 produce(track, dest)
                 made += 1
             write_tags(dest, tags)
+        cover = copy_cover(album.source, folder)
+        if cover:
+            names.add(cover)
         print(f"  {album.name}: {len(album.tracks)} tracks ({made} new)", file=sys.stderr)
         stray = sorted(p.name for p in folder.iterdir() if p.name not in names)
         if stray:  # left from an earlier run with other rules; never deleted silently
             print(f"  warning: {folder} has files this run did not make: {stray}", file=sys.stderr)
+
+
+def copy_cover(src: Source, folder: Path) -> str | None:
+    """The package's own image as the album folder's cover.<ext> (kept when already equal)."""
+    if not src.cover or not os.path.isfile(src.cover):
+        return None
+    dest = folder / f"cover{Path(src.cover).suffix.lower()}"
+    if not dest.exists() or dest.read_bytes() != Path(src.cover).read_bytes():
+        shutil.copyfile(src.cover, dest)
+    return dest.name
 
 
 # ---------------------------------------------------------------- provenance
@@ -471,15 +560,18 @@ def manifest(albums: list[Album], skipped: list[dict], missing: list[str]) -> di
         licences = sorted({licence_of(a.source, t.origin) for t in a.tracks})
         rows.append({
             "album": a.name, "albumartist": a.albumartist, "package": a.source.package,
-            "version": version_of(a.source.package), "tracks": len(a.tracks),
+            "fold_group": a.source.fold_group, "version": version_of(a.source.package), "tracks": len(a.tracks),
             "minutes": round(sum(t.seconds for t in a.tracks) / 60, 1), "licence": " / ".join(licences),
-            "converted": sorted({t.kind for t in a.tracks if t.kind in ("tracker", "wav", "repair")}),
+            "converted": sorted({t.kind for t in a.tracks if t.kind in ("tracker", "wav", "raw", "repair")}),
+            "cover": a.source.cover if a.source.cover and os.path.isfile(a.source.cover) else "",
         })
+    refuse_reserved({r["package"] for r in rows}, "the manifest")
     return {
         "about": "Album-labelled game soundtracks from Debian bookworm packages: the training and "
                  "evaluation data of the bundled album model. Built by scripts/soundtracks.py; "
                  "see docs/soundtracks.md.",
-        "rules": {"min_seconds": MIN_SECONDS, "min_tracks": MIN_TRACKS},
+        "rules": {"min_seconds": MIN_SECONDS, "min_tracks": MIN_TRACKS,
+                  "reserved_packages": "scripts/reserved_packages.txt: never used (DEVELOPERS.md)"},
         "albums": rows,
         "totals": {"albums": len(rows), "tracks": sum(r["tracks"] for r in rows),
                    "minutes": round(sum(r["minutes"] for r in rows), 1)},
@@ -489,13 +581,14 @@ def manifest(albums: list[Album], skipped: list[dict], missing: list[str]) -> di
 
 
 def markdown(man: dict) -> str:
-    lines = ["| # | album | album artist | package | tracks | minutes | licence |",
-             "|---|---|---|---|---:|---:|---|"]
+    lines = ["| # | album | album artist | package | fold group | tracks | minutes | licence |",
+             "|---|---|---|---|---|---:|---:|---|"]
     for i, r in enumerate(man["albums"], 1):
-        lines.append(f"| {i} | {r['album']} | {r['albumartist']} | {r['package']} | {r['tracks']} "
+        group = "" if r["fold_group"] == r["package"] else r["fold_group"]
+        lines.append(f"| {i} | {r['album']} | {r['albumartist']} | {r['package']} | {group} | {r['tracks']} "
                      f"| {r['minutes']:.1f} | {r['licence']} |")
     t = man["totals"]
-    lines.append(f"| | **{t['albums']} albums** | | | **{t['tracks']}** | **{t['minutes']:.1f}** | |")
+    lines.append(f"| | **{t['albums']} albums** | | | | **{t['tracks']}** | **{t['minutes']:.1f}** | |")
     return "\n".join(lines)
 
 
@@ -503,6 +596,7 @@ def markdown(man: dict) -> str:
 
 
 def install() -> None:
+    refuse_reserved(PACKAGES, "the sources")
     cmd = ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES]
     if os.geteuid() != 0:
         print("not root; install the packages with:\n  sudo " + " ".join(cmd), file=sys.stderr)
@@ -514,6 +608,7 @@ def install() -> None:
 
 def plan(scratch: Path) -> tuple[list[Album], list[dict], list[str]]:
     """Every album to build, in SOURCES order; what was left out and which packages are absent."""
+    refuse_reserved({s.package for s in SOURCES}, "the sources")
     albums, skipped, missing, seen = [], [], [], {}
     for src in SOURCES:
         if not version_of(src.package):
@@ -533,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="album table to write (default: weights/soundtracks.json)")
     ap.add_argument("--plan", action="store_true", help="print the album table only; write nothing")
     args = ap.parse_args(argv)
+    refuse_reserved(PACKAGES, "the sources")  # before anything is installed or written
     if args.install:
         install()
     if not args.plan and args.out is None:

@@ -111,9 +111,7 @@ def _bundled_row(backbone_id: str) -> dict:
     entry = album_models.bundled_model()
     if entry is None or entry.backbone_id not in (None, backbone_id):
         return {}
-    from musicmap_desktop.model import album
-
-    return {"bundled album model": album.load(entry.path)}
+    return {"bundled album model": album_models.load_album_model(entry)}
 
 
 def retrain(db: Database, options: RetrainOptions, models_dir: str,
@@ -175,8 +173,6 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
 def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
              cancel: CancelToken | None = None, train_aggregators: bool = False) -> Iterator[Progress]:
     """Score the sources on a retrained model's test albums (or a fresh split); result: Report."""
-    from musicmap_desktop.model import album
-
     cancel = cancel or CancelToken()
     # Score on albums no model in the table trained on: the chosen retrained model's test
     # albums, else the bundled model's (when this library has them), else a fresh split.
@@ -186,7 +182,7 @@ def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumMo
     data, split = prepare(db, options, recorded or None)
     models, datasets = _bundled_row(options.backbone_id), {}
     if chosen is not None and chosen.kind == "retrained":
-        models[f"retrained {chosen.id}"] = album.load(chosen.path)
+        models[f"retrained {chosen.id}"] = album_models.load_album_model(chosen)
         if chosen.backbone_top:  # its features: cached after the retrain, else heard now
             datasets[f"retrained {chosen.id}"] = yield from _last(_heard_by(
                 db, data.subset(split.test), chosen.backbone_id, chosen.backbone_top, options, cancel))

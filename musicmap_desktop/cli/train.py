@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ..core.errors import UserError
-from .common import add_db, add_model_args, at_least, chosen_model, ctrl_c_cancels, drive, folder_arg, open_cache
+from .common import (Parser, add_db, add_model_args, at_least, checked_device, chosen_model, ctrl_c_cancels, drive,
+                     folder_arg, open_cache)
 
 
 def _aggregators(text: str) -> tuple[str, ...]:
@@ -25,7 +27,7 @@ def _aggregators(text: str) -> tuple[str, ...]:
 
 def train_parser(mode: str) -> argparse.ArgumentParser:
     retrain = mode == "--retrain"
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog=f"musicmap-desktop {mode}",
         description=("Train the album model on the albums of your library (cached window features), "
                      "evaluate it on albums it never saw, and use it for the map from now on."
@@ -36,13 +38,15 @@ def train_parser(mode: str) -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", help="only tracks under this folder (default: every scanned track)")
     p.add_argument("--labels", choices=["album", "artist", "genre"], default="album",
                    help="what tracks that belong together share (default: album)")
-    p.add_argument("--min-tracks", type=int, default=4, help="leave out albums with fewer tracks (default 4)")
+    p.add_argument("--min-tracks", type=at_least(1), default=4, metavar="N",
+                   help="leave out albums with fewer tracks (default 4)")
     p.add_argument("--albums-file", metavar="PATH",
                    help="album titles to use, one per line; a line '-Title' leaves that album out")
     p.add_argument("--aggregator", type=_aggregators, default=("attention",), metavar="A[,B…]",
                    help="how windows are combined: attention (the seed), gru, meanmax; several are "
                         "trained on the same split and compared" + (" (the best is kept)" if retrain else ""))
-    p.add_argument("--epochs", type=int, default=100, help="at most this many (early stopping; default 100)")
+    p.add_argument("--epochs", type=at_least(1), default=100, metavar="N",
+                   help="at most this many (early stopping; default 100)")
     p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
     p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC baseline row (it decodes audio)")
     # Hidden: where models are written and read instead of the user's models folder, for the tests
@@ -99,8 +103,10 @@ def _options(args):
     from trainer.retrain import RetrainOptions
     from trainer.train import TrainSettings
 
-    settings = TrainSettings(epochs=args.epochs, seed=args.seed, device=str(resolve_device(args.device)),
-                             labels=args.labels)
+    settings = TrainSettings(epochs=args.epochs, seed=args.seed,
+                             device=str(resolve_device(checked_device(args.device))), labels=args.labels)
+    if args.albums_file is not None and not os.path.isfile(args.albums_file):  # said before any work
+        raise UserError(f"--albums-file {args.albums_file}: no such file")
     return RetrainOptions(root=folder_arg(args.folder), backbone_id=ids.backbone_id(args.backbone),
                           plan=EmbedSettings(n_windows=args.windows).plan, settings=settings,
                           aggregators=args.aggregator, min_tracks=args.min_tracks,
@@ -113,8 +119,8 @@ def cmd_train(args) -> int:
     from trainer.retrain import evaluate, retrain, too_few_message
     from trainer.split import TooFewAlbums
 
-    db = open_cache(args)
     options = _options(args)
+    db = open_cache(args, create=False)
     folder = args.models_dir or models_dir()
     with ctrl_c_cancels() as cancel:
         try:

@@ -7,8 +7,8 @@ Two engines share one ordered pool:
   browser, the window itself), torch's spinning threads collapse and these
   workers do not: bench/embed.py measured 44 vs 13 windows/s under load.
 - ``InProcess`` (with a GPU): workers only decode; the model runs here.
-Both yield ``(track, frames, (features, taggram) | DecodeError, last_chunk)`` in
-track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+Both yield ``(track, frames, (features, taggram) | the Exception its task raised, last_chunk)``
+in track order, with at most ``2 × workers`` tasks in flight (bounded memory).
 ``build_engine`` gives either inside a ``Lazy``: made on the first track to hear.
 """
 from __future__ import annotations
@@ -23,14 +23,16 @@ import sys
 import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .audio import DecodeError, decode_segments
+from .audio import decode_segments
 from .errors import UserError
 from .jobs import CancelToken
 from .store import ids
+from .store.paths import display
 from .windows import segment_starts
 
 log = logging.getLogger(__name__)
@@ -86,21 +88,46 @@ class _Pool:
         self._executor: ProcessPoolExecutor | None = None
 
     def ordered(self, tasks: Iterable[tuple], fn: Callable, cancel: CancelToken) -> Iterator[tuple]:
-        """Run ``fn(path, frames)`` for each (track, frames, last) task; yield results in order."""
-        pool = self._start()
+        """Run ``fn(path, frames)`` for each (track, frames, last) task; yield (track, frames,
+        result or the Exception it raised, last) in order. A worker that dies (a crash in a
+        decoder, the kernel's OOM killer) costs only the file it was on."""
         queue: deque[tuple] = deque()
         try:
             for track, frames, last in tasks:
                 if cancel.cancelled:
                     break
-                queue.append((track, frames, last, pool.submit(fn, track.path, frames)))
+                queue.append((track, frames, last, self._start().submit(fn, track.path, frames)))
                 if len(queue) >= 2 * self.workers:
-                    yield _result(*queue.popleft())
+                    yield from self._oldest(queue, fn, cancel)
             while queue and not cancel.cancelled:
-                yield _result(*queue.popleft())
+                yield from self._oldest(queue, fn, cancel)
         finally:
             for *_, future in queue:
                 future.cancel()
+
+    def _oldest(self, queue: deque, fn: Callable, cancel: CancelToken) -> Iterator[tuple]:
+        track, frames, last, future = queue.popleft()
+        try:
+            yield track, frames, _outcome(future), last
+            return
+        except BrokenProcessPool:
+            pending = [(track, frames, last)] + [task[:3] for task in queue]
+            queue.clear()
+        # Which task killed it is unknown: start afresh and run those in flight one at a time.
+        log.warning("a worker process died; retrying the %d tasks it had, one at a time", len(pending))
+        self.close()
+        for track, frames, last in pending:
+            if cancel.cancelled:
+                return
+            yield track, frames, self._alone(fn, track.path, frames), last
+
+    def _alone(self, fn: Callable, path: str, frames):
+        try:
+            return _outcome(self._start().submit(fn, path, frames))
+        except BrokenProcessPool:
+            log.error("a worker process died on %s; recorded as its failure", display(path))
+            self.close()
+            return WorkerDied(path)
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -125,11 +152,28 @@ def _noop() -> None:
     return None
 
 
-def _result(track, frames, last, future) -> tuple:
+class WorkerDied(Exception):
+    """The worker process died while it was on this file (a crash in a decoder or the model, or
+    the kernel ran out of memory): the file's failure, as a DecodeError would be."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+        self.reason = "the decoder crashed on this file (its worker process died)"
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _outcome(future):
+    """The task's result, or the Exception it raised (a worker's traceback is its __cause__);
+    BrokenProcessPool, which is no one file's failure, is raised."""
     try:
-        return track, frames, future.result(), last
-    except DecodeError as e:
-        return track, frames, e, last
+        return future.result()
+    except BrokenProcessPool:
+        raise
+    except Exception as e:  # the isolation boundary: recorded on that file by embed._finish
+        return e
 
 
 class InWorkers:
@@ -168,8 +212,11 @@ class InProcess:
         else:
             decoded = self._inline(tasks, cancel)
         for track, frames, result, last in decoded:
-            if not isinstance(result, DecodeError):
-                result = self.backbone.embed_segments(result)
+            if not isinstance(result, Exception):
+                try:
+                    result = self.backbone.embed_segments(result)
+                except Exception as e:  # the isolation boundary: that file's failure (embed._finish)
+                    result = e
             yield track, frames, result, last
 
     @staticmethod
@@ -178,15 +225,17 @@ class InProcess:
             if cancel.cancelled:
                 return
             try:
-                yield track, frames, decode_task(track.path, frames), last
-            except DecodeError as e:
-                yield track, frames, e, last
+                result = decode_task(track.path, frames)
+            except Exception as e:  # the isolation boundary: that file's failure (embed._finish)
+                result = e
+            yield track, frames, result, last
 
 
 @contextlib.contextmanager
 def decoding(workers: int):
     """For training, which runs its own model: ``decode(tasks, cancel)`` yields (track, frames,
-    segments | DecodeError, last) in order, decoded by ``workers`` processes ahead (0: here)."""
+    segments | the Exception decoding raised, last) in order, decoded by ``workers`` processes
+    ahead (0: here)."""
     if workers <= 0:
         yield InProcess._inline
         return
@@ -224,10 +273,12 @@ def check_device(device: str) -> None:
     """A UserError when ``device`` names one that is not here (``cuda`` without a GPU).
     "auto" and "cpu" are always there: checking them needs no torch."""
     if device not in ("auto", "cpu"):
-        from ..model.backbone import device_problem
+        from ..model.backbone import DeviceUnavailable, resolve_device
 
-        if problem := device_problem(device):
-            raise UserError(problem)
+        try:
+            resolve_device(device)
+        except DeviceUnavailable as e:
+            raise UserError(str(e)) from None
 
 
 def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None,

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .album_models import AlbumModelEntry
+from .album_models import AlbumModelEntry, load_album_model
 from .jobs import CancelToken, Phase, Progress
 from .store import ids, vectors, windows
 from .store.db import BatchedWrites, Database
@@ -30,9 +30,7 @@ def vectorize(db: Database, root: str | None, backbone_id: str, plan: str,
         yield Progress(Phase.DONE, 0, 0, result=progress)
         return
     yield progress
-    from ..model import album
-
-    model = album.load(entry.path, device)
+    model = load_album_model(entry, device)
     with BatchedWrites(db, every_seconds=2.0) as batch:
         for start in range(0, len(pending), BATCH):
             if cancel.cancelled:

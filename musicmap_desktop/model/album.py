@@ -179,20 +179,29 @@ def save(model: AlbumModel, path: str | os.PathLike, config: AlbumModelConfig,
     return file_sha256(path)
 
 
+class ModelFileError(Exception):
+    """A model file that cannot be used: a pickle, a foreign or damaged file, another
+    architecture. (Core turns it into the user's error where the user chose the model.)"""
+
+
 def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
-    """The JSON under ``key`` in a safetensors file's metadata; ValueError for pickles and foreign files."""
+    """The JSON under ``key`` in a safetensors file's metadata; ModelFileError for pickles and
+    foreign files."""
     with open(path, "rb") as f:  # FileNotFoundError stays what it is
         head = f.read(9)
     if head[:2] == b"PK" or head[:1] == b"\x80":
-        raise ValueError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
+        raise ModelFileError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
     try:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(key)
     except SafetensorError as e:
-        raise ValueError(f"{path} is not a valid safetensors file: {e}") from e
+        raise ModelFileError(f"{path} is not a valid safetensors file: {e}") from e
     if raw is None:
-        raise ValueError(f"{path} has no {key!r} metadata; not {what}")
-    return json.loads(raw)
+        raise ModelFileError(f"{path} has no {key!r} metadata; not {what}")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ModelFileError(f"{path}: its {key!r} metadata is not JSON ({e})") from e
 
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumModel:
@@ -200,11 +209,11 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumMo
     path = Path(path)
     meta = safetensors_metadata(path, METADATA_KEY, "an album model")
     if meta.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
+        raise ModelFileError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
     try:
         config = AlbumModelConfig(**meta["config"])
-    except TypeError as e:
-        raise ValueError(f"{path}: bad config {meta['config']}: {e}") from e
+    except (TypeError, KeyError) as e:
+        raise ModelFileError(f"{path}: bad config {meta.get('config')}: {e}") from e
     model = AlbumModel(config)
     model.load_state_dict(load_file(str(path), device="cpu"), strict=True)
     model.metadata = meta.get("extra", {})

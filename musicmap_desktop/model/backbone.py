@@ -12,6 +12,10 @@ from .melspec import log_mel
 log = logging.getLogger(__name__)
 
 
+class DeviceUnavailable(Exception):
+    """The device asked for is not there (no CUDA GPU, no Metal); the CLI says so in one line."""
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' prefers CUDA, then Apple's MPS, then the CPU."""
     if name == "auto":
@@ -19,20 +23,12 @@ def resolve_device(name: str = "auto") -> torch.device:
             return torch.device("cuda")
         mps = getattr(torch.backends, "mps", None)
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    problem = device_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return torch.device(name)
-
-
-def device_problem(name: str) -> str | None:
-    """Why the device ``name`` cannot run the model here, in words for the user; None if it can."""
-    kind = "auto" if name == "auto" else torch.device(name).type
-    if kind == "cuda" and not torch.cuda.is_available():
-        return "--device cuda: no CUDA GPU is available to torch"
-    if kind == "mps" and not torch.backends.mps.is_available():
-        return "--device mps: Apple Metal is not available to torch"
-    return None
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DeviceUnavailable("--device cuda: no CUDA GPU is available to torch")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceUnavailable("--device mps: Apple Metal is not available to torch")
+    return device
 
 
 def default_batch_size(device: torch.device) -> int:

@@ -185,3 +185,23 @@ def test_every_window_of_a_two_hour_file_in_bounded_chunks(tmp_path):
     done = run(db, tmp_path / "m", Recording(), EmbedSettings(n_windows=None))
     assert done.done == 1 and sum(sizes) == done.windows == 2406  # 7200 s / 2.992 s per window
     assert max(sizes) <= 64  # never the whole track in memory at once
+
+
+def test_decode_failure_of_a_non_utf8_name_is_recorded_and_later_tracks_are_embedded(tmp_path):
+    """Issue 10, item 1: the reason is stored as text (it once quoted the path's escaped bytes)."""
+    root = tmp_path / "m"
+    cut = make_track(root, "a", "flac", seconds=6, tags={"title": "Cut"})
+    data = cut.read_bytes()
+    raw = os.path.join(os.fsencode(root), b"trunc\xe9.flac")
+    with open(raw, "wb") as f:
+        f.write(data[: len(data) // 3])
+    cut.unlink()
+    make_track(root, "zz after", "wav", seconds=4)
+    db = scanned(root, tmp_path)
+    done = run(db, root, FakeBackbone())
+    rows = {os.fsencode(os.path.basename(r["path"])): r for r in iter_tracks(db)}
+    assert rows[b"trunc\xe9.flac"]["status"] == "failed"
+    assert rows[b"trunc\xe9.flac"]["reason"].startswith("cannot decode audio: ")
+    assert "\\udce9" not in ascii(rows[b"trunc\xe9.flac"]["reason"])
+    assert rows[b"zz after.wav"]["status"] == "ok" and done.done == 2
+    assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from musicmap_desktop.core.embed_pool import InProcess, decode_task
 from musicmap_desktop.core.windows import WINDOW_FRAMES
-from musicmap_desktop.model.backbone import MusicnnBackbone, resolve_device
+from musicmap_desktop.model.backbone import DeviceUnavailable, MusicnnBackbone, resolve_device
 
 REF = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference" / "musicnn_reference.npz"
 
@@ -50,7 +50,7 @@ def test_device_auto_falls_back_to_cpu_without_gpu():
 
     if not torch.cuda.is_available():
         assert resolve_device("auto").type in ("cpu", "mps")
-        with pytest.raises(ValueError, match="no CUDA GPU"):
+        with pytest.raises(DeviceUnavailable, match="no CUDA GPU"):
             resolve_device("cuda")
 
 
