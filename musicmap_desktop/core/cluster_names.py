@@ -6,12 +6,13 @@ The rule (``NAMING_RULE``, shown in the legend's tooltip):
    the population's mean) and *not chance* (z ≥ TAG_Z: the cluster mean against the spread of
    the population's per-track values, for a cluster of that size);
 2. a genre tag held by ≥ GENRE_SHARE of the cluster's tracks and ≥ TAG_LIFT × its share of the
-   population, the most over-represented first (a genre every track has names nothing);
+   population, the most over-represented first (a genre every track has is a last resort);
 3. the artist or album holding > WHO_SHARE of the cluster, else two albums holding ≥ PAIR_SHARE,
    else the album leading it with ≥ LEAD_SHARE ("A +3": three more albums are in it), each
    only when that is ≥ WHO_LIFT × its share of the population (so an opened cluster of one
    composer is named by its albums, not by the composer again).
-At most three parts; a cluster nothing describes is "Cluster N". The population is the whole
+At most three parts; a cluster nothing else describes is named by its most common genre, if
+≥ GENRE_SHARE of it has one, else "Cluster N". The population is the whole
 library for the map's clusters and the parent cluster for its sub-clusters.
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ NAMING_RULE = (f"An auto-tag names a cluster when its mean probability there is 
                f"otherwise a genre tag held by ≥ {GENRE_SHARE:.0%} of the tracks and over-represented "
                f"as much, or the artist or album holding more than half of them, two albums holding "
                f"{PAIR_SHARE:.0%}, or the album leading it with ≥ {LEAD_SHARE:.0%} of them (“A +3”: three "
-               f"more albums are in it).")
+               f"more albums are in it); else its most common genre.")
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def explain_clusters(labels: np.ndarray, tracks: list[TrackView], tag_probs: np.
         tags = [t for t in tags if genre is None or t.text.lower() != genre.text.lower()]
         who = _who(sub, ref)
         n_tags = min(2, 3 - bool(genre) - bool(who))  # at most three parts in all
-        chosen = ([genre] if genre else []) + tags[:n_tags] + ([who] if who else [])
+        chosen = ([genre] if genre else []) + tags[:n_tags] + ([who] if who else []) or _common_genre(sub, ref)
         parts.append(chosen)
         extras.append(tags[n_tags:])
     return _unique(parts, extras)
@@ -128,6 +129,17 @@ def _genre(tracks: list[TrackView], ref: _Reference) -> _Part | None:
     spellings = Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == best)
     text = spellings.most_common(1)[0][0]
     return _Part(text, f"genre {text}: {share:.0%} of the tracks here vs {ref.genres[best]:.0%} in {ref.words}")
+
+
+def _common_genre(tracks: list[TrackView], ref: _Reference) -> list[_Part]:
+    """The last resort before "Cluster N": the cluster's most common genre, distinctive or not."""
+    shares = _genre_shares(tracks)
+    if not shares or max(shares.values()) < GENRE_SHARE:
+        return []
+    share, best = min((-s, g) for g, s in shares.items())
+    text = Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == best).most_common(1)[0][0]
+    return [_Part(text, f"genre {text}: {-share:.0%} of the tracks here, {ref.genres[best]:.0%} in {ref.words} "
+                        "(nothing more distinctive names it)")]
 
 
 def _tag_stats(tag_probs: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
