@@ -58,6 +58,44 @@ def test_scan_and_export_choose_the_model_once_and_scan_closes_its_engine(tmp_pa
     assert len(chosen) == 2
 
 
+_IMPORTS = "import sys; from musicmap_desktop.cli import main; rc = main(sys.argv[1:]); " \
+           "print(rc, 'torch' in sys.modules, 'onnxruntime' in sys.modules, file=sys.stderr)"
+
+
+def test_a_rescan_with_nothing_new_starts_no_engine(embedded):
+    tmp, db, _, _ = embedded
+    r = subprocess.run([sys.executable, "-c", _IMPORTS, "scan", str(tmp / "m"), "--db", db, "--json"],
+                       capture_output=True, text=True)
+    embedded = json.loads(r.stdout)["embedded"]
+    assert (embedded["tracks"], embedded["windows"], embedded["failed"]) == (0, 0, 0)
+    assert r.stderr.split()[-3:] == ["0", "False", "False"]  # device auto: not even torch to ask for a GPU
+
+
+def test_a_named_device_that_is_not_there_stops_the_scan_before_it_starts(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    make_track(tmp_path / "m", "a", "wav", seconds=4)
+    db = tmp_path / "c.db"
+    r = subprocess.run(CLI + ["scan", str(tmp_path / "m"), "--db", str(db), "--device", "cuda"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "no CUDA GPU" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not db.exists()  # nothing scanned: the error came first
+
+
+def test_scan_network_full_runs_the_full_network(tmp_path, monkeypatch, capsys):
+    from musicmap_desktop.core import embed_pool
+
+    asked = []
+    real_build = embed_pool.build_engine
+    monkeypatch.setattr(embed_pool, "build_engine", lambda *a, **k: asked.append(k) or real_build(*a, **k))
+    (tmp_path / "m").mkdir()
+    for extra in ([], ["--network", "full"]):
+        assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--device", "cpu", *extra]) == 0
+    assert [k["network"] for k in asked] == ["lean", "full"]
+
+
 def test_no_embed_only_scans(tmp_path, capsys):
     make_track(tmp_path / "m", "a", "wav", seconds=4)
     assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--no-embed"]) == 0

@@ -76,14 +76,9 @@ def open_cache(args, create: bool = True):
 
 def checked_device(name: str) -> str:
     """--device, checked once where the command starts: a UserError when that device is not there."""
-    if name in ("auto", "cpu"):
-        return name
-    from ..model.backbone import DeviceUnavailable, resolve_device
+    from ..core.embed_pool import check_device
 
-    try:
-        resolve_device(name)
-    except DeviceUnavailable as e:
-        raise UserError(str(e)) from None
+    check_device(name)
     return name
 
 

@@ -24,6 +24,9 @@ def scan_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=at_least(1), default=None, metavar="N",
                    help="CPU: N single-threaded processes that decode and infer (default: one per "
                         "core); GPU: N decoding processes (default 2)")
+    p.add_argument("--network", default="lean", choices=["lean", "full"],
+                   help="lean (default): Musicnn without its dead filters, the same features ~5x faster; "
+                        "full: every filter computed, as the original")
     add_model_args(p, 20)
     add_vectors_arg(p)
     add_db(p)
@@ -96,7 +99,7 @@ def embed_and_vectorize(args, db, folder: str, entry, cancel):
     from ..core.embed_pool import build_engine
 
     settings = EmbedSettings(n_windows=args.windows)
-    engine = build_engine(args.backbone, args.device, args.workers, model=entry)
+    engine = build_engine(args.backbone, args.device, args.workers, model=entry, network=args.network)
     try:
         embedded = drive(embed_library(db, folder, engine, settings, cancel), "tracks")
     finally:

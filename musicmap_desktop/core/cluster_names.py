@@ -5,11 +5,14 @@ The rule (``NAMING_RULE``, shown in the legend's tooltip):
    far above the 0.05-0.15 Musicnn gives tags that do not apply), *distinctive* (≥ TAG_LIFT ×
    the population's mean) and *not chance* (z ≥ TAG_Z: the cluster mean against the spread of
    the population's per-track values, for a cluster of that size);
-2. a genre tag held by ≥ GENRE_SHARE of the cluster's tracks, the most over-represented first;
+2. a genre tag held by ≥ GENRE_SHARE of the cluster's tracks and ≥ TAG_LIFT × its share of the
+   population, the most over-represented first (a genre every track has is a last resort);
 3. the artist or album holding > WHO_SHARE of the cluster, else two albums holding ≥ PAIR_SHARE,
-   each only when that is ≥ WHO_LIFT × its share of the population (so an opened cluster of one
+   else the album leading it with ≥ LEAD_SHARE ("A +3": three more albums are in it), each
+   only when that is ≥ WHO_LIFT × its share of the population (so an opened cluster of one
    composer is named by its albums, not by the composer again).
-At most three parts; a cluster nothing describes is "Cluster N". The population is the whole
+At most three parts; a cluster nothing else describes is named by its most common genre, if
+≥ GENRE_SHARE of it has one, else "Cluster N". The population is the whole
 library for the map's clusters and the parent cluster for its sub-clusters.
 """
 from __future__ import annotations
@@ -29,12 +32,15 @@ TAG_Z = 2.0  # standard errors above the population's mean (a 4-track cluster ca
 GENRE_SHARE = 0.3  # a genre names a cluster when at least this share of its tracks has it
 WHO_SHARE = 0.5  # an artist / album names a cluster when it holds more than half of it
 PAIR_SHARE = 2 / 3  # two albums name a cluster when together they hold this much
+LEAD_SHARE = 0.15  # else the biggest album, holding at least this share (and 3 tracks), leads it
 WHO_LIFT = 1.5  # … and only when that is this many times their share of the population
 SEP = " · "
 NAMING_RULE = (f"An auto-tag names a cluster when its mean probability there is ≥ {TAG_FLOOR:.2f}, "
                f"≥ {TAG_LIFT:g}× its mean in the library and clearly not chance (z ≥ {TAG_Z:g}); "
-               f"otherwise a genre tag held by ≥ {GENRE_SHARE:.0%} of the tracks, or the artist or "
-               f"album holding more than half of them.")
+               f"otherwise a genre tag held by ≥ {GENRE_SHARE:.0%} of the tracks and over-represented "
+               f"as much, or the artist or album holding more than half of them, two albums holding "
+               f"{PAIR_SHARE:.0%}, or the album leading it with ≥ {LEAD_SHARE:.0%} of them (“A +3”: three "
+               f"more albums are in it); else its most common genre.")
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ def explain_clusters(labels: np.ndarray, tracks: list[TrackView], tag_probs: np.
         tags = [t for t in tags if genre is None or t.text.lower() != genre.text.lower()]
         who = _who(sub, ref)
         n_tags = min(2, 3 - bool(genre) - bool(who))  # at most three parts in all
-        chosen = ([genre] if genre else []) + tags[:n_tags] + ([who] if who else [])
+        chosen = ([genre] if genre else []) + tags[:n_tags] + ([who] if who else []) or _common_genre(sub, ref)
         parts.append(chosen)
         extras.append(tags[n_tags:])
     return _unique(parts, extras)
@@ -115,13 +121,25 @@ def _genre_shares(tracks: list[TrackView]) -> dict[str, float]:
 def _genre(tracks: list[TrackView], ref: _Reference) -> _Part | None:
     """The most telling common genre: share ≥ GENRE_SHARE, then highest lift over the population."""
     shares = _genre_shares(tracks)
-    ok = [(s / ref.genres[g], s, g) for g, s in shares.items() if s >= GENRE_SHARE]
+    ok = [(s / ref.genres[g], s, g) for g, s in shares.items()
+          if s >= GENRE_SHARE and s >= TAG_LIFT * ref.genres[g]]
     if not ok:
         return None
     lift, share, best = min(ok, key=lambda t: (-round(t[0], 6), -t[1], t[2]))  # ties: larger share, A-Z
     spellings = Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == best)
     text = spellings.most_common(1)[0][0]
     return _Part(text, f"genre {text}: {share:.0%} of the tracks here vs {ref.genres[best]:.0%} in {ref.words}")
+
+
+def _common_genre(tracks: list[TrackView], ref: _Reference) -> list[_Part]:
+    """The last resort before "Cluster N": the cluster's most common genre, distinctive or not."""
+    shares = _genre_shares(tracks)
+    if not shares or max(shares.values()) < GENRE_SHARE:
+        return []
+    share, best = min((-s, g) for g, s in shares.items())
+    text = Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == best).most_common(1)[0][0]
+    return [_Part(text, f"genre {text}: {-share:.0%} of the tracks here, {ref.genres[best]:.0%} in {ref.words} "
+                        "(nothing more distinctive names it)")]
 
 
 def _tag_stats(tag_probs: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -176,7 +194,21 @@ def _who(tracks: list[TrackView], ref: _Reference) -> _Part | None:
             ref.albums[top[0][0]] + ref.albums[top[1][0]])):
         (a, ca), (b, cb) = top
         return _Part(f"{a} + {b}", f"albums {a} and {b}: {ca} and {cb} of {n} tracks here")
-    return None
+    return _lead_album(albums, n, ref)
+
+
+def _lead_album(albums: Counter, n: int, ref: _Reference) -> _Part | None:
+    """The biggest album of a mixed cluster ("A +9": nine more albums are in it), when it holds
+    LEAD_SHARE of it, 3 tracks or more, and is over-represented there (WHO_LIFT)."""
+    if not albums:
+        return None
+    album, count = min(albums.items(), key=lambda kv: (-kv[1], kv[0]))
+    if count < max(3, LEAD_SHARE * n) or count / n < WHO_LIFT * ref.albums[album]:
+        return None
+    more = len(albums) - 1
+    return _Part(f"{album} +{more}" if more else album,
+                 f"album {album}: {count} of {n} tracks here, {ref.albums[album]:.0%} of {ref.words}; "
+                 f"{more} more album(s) in it")
 
 
 def _unique(parts: list[list[_Part]], extras: list[list[_Part]]) -> list[ClusterName]:

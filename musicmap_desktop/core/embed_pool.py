@@ -9,10 +9,12 @@ Two engines share one ordered pool:
 - ``InProcess`` (with a GPU): workers only decode; the model runs here.
 Both yield ``(track, frames, (features, taggram) | the Exception its task raised, last_chunk)``
 in track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+``build_engine`` gives either inside a ``Lazy``: made on the first track to hear.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -27,6 +29,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .audio import decode_segments
+from .errors import UserError
 from .jobs import CancelToken
 from .store import ids
 from .store.paths import display
@@ -46,7 +49,7 @@ def _embed_task(path: str, frames: list[int]):
     return _worker_backbone.embed_segments(decode_task(path, frames))
 
 
-def _init_worker(backbone_name: str | None = None, top: str | None = None) -> None:
+def _init_worker(backbone_name: str | None = None, top: str | None = None, network: str = "lean") -> None:
     # Ctrl-C goes to the whole process group; the parent decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
@@ -58,11 +61,11 @@ def _init_worker(backbone_name: str | None = None, top: str | None = None) -> No
         from ..model import ort_backbone
 
         if top is None and ort_backbone.available():  # the ONNX graph has the stock top only
-            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1)
+            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1, graph=network)
         else:
             from ..model.backbone import MusicnnBackbone
 
-            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top)
+            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top, lean=network == "lean")
 
 
 def _die_with_parent() -> None:
@@ -174,11 +177,12 @@ def _outcome(future):
 
 
 class InWorkers:
-    """Decode and infer in ``workers`` single-threaded CPU processes."""
+    """Decode and infer in ``workers`` single-threaded CPU processes. ``network``: "lean" (the
+    default: Musicnn without its dead filters) or "full"; same outputs, so the same id."""
 
-    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None) -> None:
+    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None, network: str = "lean") -> None:
         self.backbone_id = ids.backbone_id(backbone_name, top)
-        self.pool = _Pool(workers, (backbone_name, top))
+        self.pool = _Pool(workers, (backbone_name, top, network))
 
     def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
         return self.pool.ordered(tasks, _embed_task, cancel)
@@ -242,25 +246,72 @@ def decoding(workers: int):
         pool.close()
 
 
-def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None):
+class Lazy:
+    """An engine made on its first task. With nothing to embed (a rescan of an unchanged
+    library, the window's refresh) neither torch, ONNX Runtime nor a worker ever starts: that
+    was 3-5 s of such a rescan, all of it ``import torch`` (docs/listening-speed.md)."""
+
+    def __init__(self, backbone_id: str, make: Callable[[], object]) -> None:
+        self.backbone_id, self._make, self._engine = backbone_id, make, None
+
+    def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
+        tasks = iter(tasks)
+        first = next(tasks, None)
+        if first is None:
+            return
+        if self._engine is None:
+            self._engine = self._make()
+        yield from self._engine.run(itertools.chain([first], tasks), cancel)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def check_device(device: str) -> None:
+    """A UserError when ``device`` names one that is not here (``cuda`` without a GPU).
+    "auto" and "cpu" are always there: checking them needs no torch."""
+    if device not in ("auto", "cpu"):
+        from ..model.backbone import DeviceUnavailable, resolve_device
+
+        try:
+            resolve_device(device)
+        except DeviceUnavailable as e:
+            raise UserError(str(e)) from None
+
+
+def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None,
+                 network: str = "lean") -> Lazy:
     """CPU: ``workers`` (default one per core) single-threaded processes that decode and
     infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes.
-    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone."""
-    from ..model.backbone import MusicnnBackbone, resolve_device
-
+    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone.
+    ``network``: "lean" (dead filters as constants) or "full"; the same features either way.
+    The engine starts on the first track to embed; a named device that is not there (``cuda``
+    without a GPU) is a UserError now, not then."""
     top = model.backbone_top if model is not None else None
-    if resolve_device(device).type == "cpu":
-        return InWorkers(backbone_name, workers or os.cpu_count() or 1, top)
-    return InProcess(MusicnnBackbone(backbone_name, device, top=top), decode_workers=workers or 2)
+    check_device(device)
+
+    def make():
+        from ..model.backbone import MusicnnBackbone, resolve_device
+
+        if resolve_device(device).type == "cpu":
+            return InWorkers(backbone_name, workers or os.cpu_count() or 1, top, network)
+        return InProcess(MusicnnBackbone(backbone_name, device, top=top, lean=network == "lean"),
+                         decode_workers=workers or 2)
+
+    return Lazy(ids.backbone_id(backbone_name, top), make)
 
 
 class Engines:
     """The app's engine, for its whole lifetime: built on first need, kept for every later job
     (worker start-up costs seconds), rebuilt only when a model reads another backbone (a
-    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine."""
+    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine;
+    its workers start on the first track there is to embed (Lazy)."""
 
-    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None) -> None:
-        self.backbone_name, self.device, self.workers = backbone_name, device, workers
+    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None,
+                 network: str = "lean") -> None:
+        self.backbone_name, self.device, self.workers, self.network = backbone_name, device, workers, network
         self._lock = threading.Lock()
         self._engine = None
         self._top: str | None = None
@@ -272,7 +323,8 @@ class Engines:
                 self._engine.close()  # one engine at a time: each holds its models in memory
                 self._engine = None
             if self._engine is None:
-                self._engine, self._top = build_engine(self.backbone_name, self.device, self.workers, model), top
+                self._engine = build_engine(self.backbone_name, self.device, self.workers, model, self.network)
+                self._top = top
             return self._engine
 
     def close(self) -> None:

@@ -41,8 +41,11 @@ class MusicnnBackbone:
     """Turns 16 kHz segments of ``WINDOW_SEGMENT`` samples into 200-d features + 50 tags."""
 
     def __init__(self, name: str = registry.DEFAULT_MODEL, device: str = "auto",
-                 batch_size: int | None = None, threads: int | None = None, top: str | None = None) -> None:
-        """``top``: a fine-tuned top file (model/finetuned.py) replacing the stock one."""
+                 batch_size: int | None = None, threads: int | None = None, top: str | None = None,
+                 lean: bool = True) -> None:
+        """``top``: a fine-tuned top file (model/finetuned.py) replacing the stock one.
+        ``lean``: drop the dead filters (model/lean.py: the same outputs, ~5x fewer operations);
+        False runs every filter, as the port does."""
         if threads:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
@@ -54,6 +57,10 @@ class MusicnnBackbone:
             loaded = finetuned.build(name, top, self.device)
         self.name, self.top = name, top  # what it is: the engine keys its windows by them
         self.model = loaded.model
+        if lean:
+            from .lean import lean as make_lean
+
+            make_lean(getattr(self.model, "base", self.model))  # a FinetunedMusicnn keeps its Musicnn in .base
         self.tags = loaded.tags
         self.batch_size = batch_size or default_batch_size(self.device)
 

@@ -99,3 +99,18 @@ def test_untagged_tracks_and_nan_rows_are_fine():
     probs[3:, :] = np.nan  # no taggram for cluster 1
     names = name_clusters(np.repeat([0, 1], 3), [tv(i, "") for i in range(6)], probs, TAGS)
     assert names == ["Cluster 1", "Cluster 2"]  # ambient is everywhere that has a taggram
+
+
+def test_a_genre_every_track_has_names_nothing_and_a_mixed_cluster_is_led_by_its_biggest_album():
+    """The soundtrack library: every track is genre Soundtrack, clusters mix several albums."""
+    tracks, labels = [], []
+    for c in range(4):  # cluster c: 8 tracks of album "Lead c", then 4 albums of 3 tracks each
+        for i, album in enumerate([f"Lead {c}"] * 8 + [f"Side {c}.{j}" for j in range(4) for _ in range(3)]):
+            tracks.append(tv(len(tracks), album, album, ["Soundtrack"]))
+            labels.append(c)
+    names = explain_clusters(np.asarray(labels), tracks, None, TAGS)
+    assert [n.name for n in names] == [f"Lead {c} +4" for c in range(4)]
+    assert names[0].why == ("album Lead 0: 8 of 20 tracks here, 10% of the library; 4 more album(s) in it",)
+    # a genre over-represented where it is names the cluster again
+    mixed = [tv(i, f"A{i}", "", ["Soundtrack"] if i < 10 else ["Jazz"]) for i in range(20)]
+    assert name_clusters(np.repeat([0, 1], 10), mixed, None, TAGS) == ["Soundtrack", "Jazz"]

@@ -86,6 +86,15 @@ def test_real_model_embeds_every_format_once(tmp_path, real_backbone, engine):
     assert again.total == 0  # an unchanged library embeds nothing
 
 
+def test_lean_and_full_networks_keep_the_id_existing_caches_use():
+    """The lean network gives the full one's bits (tests/model/test_lean.py), so windows cached
+    before it was the default stay valid: the id is the weights' one, whichever form runs."""
+    from musicmap_desktop.core.store.ids import backbone_id
+
+    made = {InWorkers("msd_musicnn", 1, network=n).backbone_id for n in ("lean", "full")}
+    assert made == {backbone_id("msd_musicnn")} == {"msd_musicnn-e0bce6028902"}
+
+
 def test_same_file_same_settings_gives_bit_identical_vectors(tmp_path, real_backbone):
     path = make_track(tmp_path / "m", "a", "ogg", seconds=40, style=3)
     db = scanned(tmp_path / "m", tmp_path)

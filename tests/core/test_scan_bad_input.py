@@ -160,8 +160,8 @@ def test_file_deleted_between_listing_and_reading(music, tmp_path, monkeypatch):
     doomed = make_track(music, "doomed", "ogg")
     real_walk = scan_module.walk_audio
 
-    def walk_then_delete(root, problems):
-        entries = list(real_walk(root, problems))
+    def walk_then_delete(root, problems, *rest):
+        entries = list(real_walk(root, problems, *rest))
         doomed.unlink()
         return iter(entries)
 

@@ -19,12 +19,16 @@ def ref():
         return {k: z[k] for k in z.files}
 
 
-@pytest.mark.parametrize("name, key", [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")])
-def test_file_to_features_matches_official_model(tmp_path, ref, name, key):
+MODELS = [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")]
+
+
+@pytest.mark.parametrize("lean", [False, True], ids=["full", "lean"])  # full: the fp32 port as is
+@pytest.mark.parametrize("name, key", MODELS)
+def test_file_to_features_matches_official_model(tmp_path, ref, name, key, lean):
     path = tmp_path / "clip16k.wav"
     sf.write(path, ref["audio_16k"], 16000, subtype="FLOAT")  # 16 kHz float already: bit-exact input
     frames = [i * WINDOW_FRAMES for i in range(10)]  # the official windows, back to back
-    backbone = MusicnnBackbone(name, device="cpu", batch_size=3)
+    backbone = MusicnnBackbone(name, device="cpu", batch_size=3, lean=lean)
     feats, taggram = backbone.embed_segments(decode_task(str(path), frames))
     want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
     assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)
@@ -50,14 +54,15 @@ def test_device_auto_falls_back_to_cpu_without_gpu():
             resolve_device("cuda")
 
 
-@pytest.mark.parametrize("name, key", [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")])
-def test_onnx_runtime_engine_matches_official_model(tmp_path, ref, name, key):
+@pytest.mark.parametrize("graph", ["full", "lean"])  # full: the plain export of the fp32 port
+@pytest.mark.parametrize("name, key", MODELS)
+def test_onnx_runtime_engine_matches_official_model(tmp_path, ref, name, key, graph):
     from musicmap_desktop.model.ort_backbone import OrtBackbone
 
     path = tmp_path / "clip16k.wav"
     sf.write(path, ref["audio_16k"], 16000, subtype="FLOAT")
     frames = [i * WINDOW_FRAMES for i in range(10)]
-    backbone = OrtBackbone(name, threads=1, batch_size=3)
+    backbone = OrtBackbone(name, threads=1, batch_size=3, graph=graph)
     feats, taggram = backbone.embed_segments(decode_task(str(path), frames))
     want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
     assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)
