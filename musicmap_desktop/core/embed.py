@@ -1,5 +1,5 @@
 """Embedding job: for each pending track, embed its planned windows (through an
-engine from embed_pool) and cache window features and the track vector.
+engine from embed_pool) and cache window features, the mid-end pools and the track vector.
 
 Long tracks with many windows are split into chunks of ``CHUNK_WINDOWS``, so
 memory stays bounded on a 2-hour file. Results are committed every few
@@ -31,7 +31,7 @@ class Engine(Protocol):
     backbone_id: str
 
     def run(self, tasks, cancel: CancelToken) -> Iterator[tuple]:
-        """Yield (track, frames, (features, taggram) | DecodeError, last_chunk) in order."""
+        """Yield (track, frames, (features, taggram, pools) | DecodeError, last_chunk) in order."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,7 @@ def embed_library(db: Database, root: str | None, engine: Engine,
             if isinstance(result, DecodeError):
                 failed[track.fingerprint] = f"cannot decode audio: {result}"
             elif track.fingerprint not in failed:
-                feats, tags = result
-                parts.setdefault(track.fingerprint, []).append((frames, feats, tags))
+                parts.setdefault(track.fingerprint, []).append((frames, *result))  # features, taggram, pools
                 progress.windows += len(frames)
             if not last:
                 continue
@@ -88,6 +87,14 @@ def embed_library(db: Database, root: str | None, engine: Engine,
                 yield progress
     yield progress
     yield EmbedProgress(Phase.DONE, progress.done, progress.total, windows=progress.windows, result=progress)
+
+
+def track_pools(parts) -> np.ndarray:
+    """A track's pools from its chunks' (each: mean of the mean pools ‖ max of the max pools)."""
+    counts = np.array([len(p[0]) for p in parts], np.float64)
+    pools = np.stack([p[3] for p in parts]).astype(np.float64)
+    half = pools.shape[1] // 2
+    return np.concatenate([counts @ pools[:, :half] / counts.sum(), pools[:, half:].max(0)])
 
 
 def _finish(db, track, parts, failure, backbone_id, plan, vector_id, aggregate) -> None:
@@ -102,5 +109,6 @@ def _finish(db, track, parts, failure, backbone_id, plan, vector_id, aggregate) 
     )
     windows.save_windows(db, track.fingerprint, backbone_id, plan, w)
     windows.save_track_tags(db, track.fingerprint, backbone_id, plan, w.taggram)
+    windows.save_pools(db, track.fingerprint, backbone_id, plan, track_pools(parts))
     # The vector comes from the stored (float16) features, so recomputing it later is bit-identical.
     vectors.save_vector(db, track.fingerprint, vector_id, aggregate(w.features))

@@ -7,7 +7,7 @@ Two engines share one ordered pool:
   browser, the window itself), torch's spinning threads collapse and these
   workers do not: bench/embed.py measured 44 vs 13 windows/s under load.
 - ``InProcess`` (with a GPU): workers only decode; the model runs here.
-Both yield ``(track, frames, (features, taggram) | DecodeError, last_chunk)`` in
+Both yield ``(track, frames, (features, taggram, pools) | DecodeError, last_chunk)`` in
 track order, with at most ``2 × workers`` tasks in flight (bounded memory).
 """
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
     python -m musicmap_desktop.model.onnx_export --out weights/
 
-Input: log-mel windows [batch, WINDOW_FRAMES, N_MELS] (model/configuration.py); outputs: penultimate [batch, 200] and taggram
-[batch, 50]. Needs torch and the `onnx` package at export time only; the app needs just
-onnxruntime, which reads the graph (protobuf, nothing unpickled).
+Input: log-mel windows [batch, WINDOW_FRAMES, N_MELS] (model/configuration.py); outputs (OUTPUTS):
+penultimate [batch, 200], taggram [batch, 50], and the mid-end mean and max pools [batch, 753]
+each (what the closed-form album model reads), all from the one pass. Needs torch and the
+`onnx` package at export time only; the app needs just onnxruntime, which reads the graph
+(protobuf, nothing unpickled).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from .configuration import N_MELS, WINDOW_FRAMES
 
 log = logging.getLogger(__name__)
 
+OUTPUTS = ("penultimate", "taggram", "mean_pool", "max_pool")  # the graphs' outputs, in this order
+
 
 class _Outputs(torch.nn.Module):
     def __init__(self, model) -> None:
@@ -27,7 +31,7 @@ class _Outputs(torch.nn.Module):
 
     def forward(self, x):
         out = self.model(x)
-        return out.penultimate, out.taggram
+        return out.penultimate, out.taggram, out.mean_pool, out.max_pool
 
 
 def export(name: str, out_dir: Path) -> Path:
@@ -35,8 +39,8 @@ def export(name: str, out_dir: Path) -> Path:
     path = out_dir / f"{name}.onnx"
     example = torch.zeros(2, WINDOW_FRAMES, N_MELS)
     torch.onnx.export(_Outputs(model), (example,), str(path), dynamo=False, opset_version=17,
-                      input_names=["logmel"], output_names=["penultimate", "taggram"],
-                      dynamic_axes={"logmel": {0: "batch"}, "penultimate": {0: "batch"}, "taggram": {0: "batch"}})
+                      input_names=["logmel"], output_names=list(OUTPUTS),
+                      dynamic_axes={name: {0: "batch"} for name in ("logmel", *OUTPUTS)})
     return path
 
 

@@ -140,10 +140,29 @@ def _create_track_tags(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_track_pools(db: sqlite_utils.Database) -> None:
+    # Per track, what the closed-form album model reads beside the window features: the
+    # mid-end pools aggregated over the windows (3 KB). Tracks heard before this table
+    # existed have none: the engine hears them again (tracks_without_windows).
+    _run(
+        db,
+        """
+        CREATE TABLE track_pools (
+            fingerprint TEXT NOT NULL,
+            backbone_id TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            pools BLOB NOT NULL,            -- float16 [1506]: mean of the mean pools, max of the max pools
+            PRIMARY KEY (fingerprint, backbone_id, plan)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_create_tracks", _create_tracks),
     ("0002_libraries_and_folder_problems", _create_folders),
     ("0003_windows_and_vectors", _create_embeddings),
     ("0004_layouts", _create_layouts),
     ("0005_track_tags", _create_track_tags),
+    ("0006_track_pools", _create_track_pools),
 ]
