@@ -14,7 +14,7 @@ from .album_models import AlbumModelEntry, windows_backbone_id
 from .embed import EmbedSettings, Engine, embed_library
 from .jobs import CancelToken, Phase, Progress
 from .scan import scan
-from .store import ids
+from .store import ids, windows
 from .store.db import Database
 from .store.layouts import latest_layout
 from .track_vectors import vectorize
@@ -49,17 +49,16 @@ def refresh_library(db: Database, plan: RefreshPlan,
         from ..model import registry
 
         backbone_id = windows_backbone_id(plan.vectors, ids.backbone_id(registry.DEFAULT_MODEL))
-    model_id = ids.vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).
-    regrow = latest_layout(db, model_id, plan.root) is None
+    regrow = latest_layout(db, _map_model_id(db, plan, backbone_id), plan.root) is None
     if engine is not None:
         interval, last_map = MAP_EVERY_SECONDS, time.monotonic()
         for p in embed_library(db, plan.root, engine, plan.settings, cancel):
             yield p
             if p.phase is Phase.EMBED and time.monotonic() - last_map > interval:
                 yield from _vectors(db, plan, backbone_id, cancel)
-                yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, True, regrow)
+                yield from _map(db, plan, backbone_id, tag_names, cancel, True, regrow)
                 # Each provisional map costs more as the library grows: space them out.
                 interval, last_map = interval * 2, time.monotonic()
         if cancel.cancelled:
@@ -67,7 +66,7 @@ def refresh_library(db: Database, plan: RefreshPlan,
     yield from _vectors(db, plan, backbone_id, cancel)
     if cancel.cancelled:
         return
-    yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, False, regrow)
+    yield from _map(db, plan, backbone_id, tag_names, cancel, False, regrow)
 
 
 def _vectors(db, plan: RefreshPlan, backbone_id: str, cancel) -> Iterator[Progress]:
@@ -78,10 +77,26 @@ def _vectors(db, plan: RefreshPlan, backbone_id: str, cancel) -> Iterator[Progre
                 yield p
 
 
-def _map(db, plan: RefreshPlan, backbone_id: str, model_id: str, tag_names, cancel, provisional: bool,
+def map_vectors(db, plan: RefreshPlan, backbone_id: str) -> AlbumModelEntry | None:
+    """The model the map shows now: the plan's, except that one reading the cached pools waits
+    until every track of the library has them (heard before pools were cached, they are heard
+    again first); until then the map keeps mean‖max: never two vector spaces on one map."""
+    entry = plan.vectors
+    if entry is not None and entry.needs_pools and windows.tracks_without_pools(
+            db, plan.root, backbone_id, plan.settings.plan):
+        return None
+    return entry
+
+
+def _map_model_id(db, plan: RefreshPlan, backbone_id: str) -> str:
+    return ids.vector_model_id(map_vectors(db, plan, backbone_id), backbone_id, plan.settings.plan)
+
+
+def _map(db, plan: RefreshPlan, backbone_id: str, tag_names, cancel, provisional: bool,
          regrow: bool) -> Iterator[Progress]:
     from .map_build import build_map
 
+    model_id = _map_model_id(db, plan, backbone_id)
     yield from build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
                          k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow,
                          provisional=provisional)

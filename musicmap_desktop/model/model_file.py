@@ -1,0 +1,48 @@
+"""Reading album-model files without torch: their metadata, their architecture, the model.
+
+Two architectures share the file kind (safetensors, one JSON metadata key): the seed's
+trained head ``album_v5`` (model/album.py, torch) and the closed-form ``zwccn_v1``
+(model/zwccn.py, numpy only). Nothing is ever unpickled.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from safetensors import SafetensorError, safe_open
+
+# One metadata key only: safetensors writes metadata from a hash map, so several
+# keys come out in random order and the file hash (= model id) would vary.
+ALBUM_METADATA_KEY = "musicmap_album"
+
+
+def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
+    """The JSON under ``key`` in a safetensors file's metadata; ValueError for pickles and foreign files."""
+    with open(path, "rb") as f:  # FileNotFoundError stays what it is
+        head = f.read(9)
+    if head[:2] == b"PK" or head[:1] == b"\x80":
+        raise ValueError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            raw = (f.metadata() or {}).get(key)
+    except SafetensorError as e:
+        raise ValueError(f"{path} is not a valid safetensors file: {e}") from e
+    if raw is None:
+        raise ValueError(f"{path} has no {key!r} metadata; not {what}")
+    return json.loads(raw)
+
+
+def architecture(path: str | os.PathLike) -> str:
+    """``album_v5`` or ``zwccn_v1`` (ValueError for anything that is not an album model)."""
+    return safetensors_metadata(path, ALBUM_METADATA_KEY, "an album model").get("architecture", "")
+
+
+def load_album_model(path: str | os.PathLike, device: str = "cpu"):
+    """The album model in ``path``: a ``zwccn.ZwccnModel`` (no torch) or an ``album.AlbumModel``."""
+    from . import zwccn
+
+    if architecture(path) == zwccn.ARCHITECTURE:
+        return zwccn.load(path)
+    from . import album
+
+    return album.load(path, device)
