@@ -12,12 +12,12 @@ Targets: label placement per pan/zoom ≤ the 100k-point projection (it must not
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
 import numpy as np
 
+from machine import cpu
 from musicmap_desktop.core.cluster_names import explain_clusters
 from musicmap_desktop.core.clusters import open_cluster
 from musicmap_desktop.core.layout import unit_rows
@@ -25,16 +25,6 @@ from musicmap_desktop.core.map_labels import LabelSet, album_anchors, cluster_an
 from musicmap_desktop.core.mapdata import TrackView
 from musicmap_desktop.core.playlists import more_like_these
 from musicmap_desktop.core.similarity import path_through, true_neighbours
-
-
-def cpu() -> str:
-    try:
-        text = open("/proc/cpuinfo").read()
-    except OSError:
-        return f"{os.cpu_count()} CPUs"
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "?")
-    feats = [f for f in ("avx2", "avx512f") if f" {f} " in text]
-    return f"{model}, {os.cpu_count()} CPUs, {' '.join(feats) or 'no AVX2'}"
 
 
 def timed(fn, repeats: int = 5) -> tuple[float, object]:

@@ -29,23 +29,11 @@ from musicmap_desktop.core.track_vectors import vectorize
 from musicmap_desktop.model import zwccn
 from musicmap_desktop.model.aggregate import meanmax_vector
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine import cpu  # noqa: E402
+
 BACKBONE, PLAN, WINDOWS = "bench", "n20", 20
 TARGET_S = 60.0
-
-
-def cpu() -> str:
-    model, flags = platform.processor() or "?", set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    simd = " ".join(x for x in ("avx2", "fma", "avx512f") if x in flags) or "no AVX2"
-    return f"{model} ({os.cpu_count()} logical CPUs; {simd})"
 
 
 def fill(db, n: int, albums: int, seed: int = 0) -> None:

@@ -2,8 +2,23 @@
 from __future__ import annotations
 
 from .core.embed import EmbedSettings
-from .core.store.db import Cache, open_db
+from .core.store.db import Cache, open_db, set_aside
 from .system.paths import default_music_dir, models_dir
+
+
+def open_checked_cache(db_path: str) -> None:
+    """Before any window: a cache that cannot be used raises its CacheError (one line for the
+    user); a damaged one is said in a dialog that offers to set it aside and start anew."""
+    from .core.errors import CacheDamaged
+    from .gui.damaged_cache import offer_rebuild
+
+    try:
+        open_db(db_path, check=True).conn.close()
+    except CacheDamaged as e:
+        if not offer_rebuild(e):
+            raise
+        set_aside(db_path)
+        open_db(db_path).conn.close()
 
 
 def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: str = "auto",
@@ -38,9 +53,10 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
 def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:
     """``model``: a --model choice the command line has checked."""
-    from .gui.launch import run
+    from .gui.launch import application, run
 
-    open_db(db_path).close()  # raises CacheError (one line for the user) before any window
+    application()
+    open_checked_cache(db_path)
     windows = []
 
     def build(settings):

@@ -67,6 +67,8 @@ class Source:
     group: the fold group (default: the package). Packages whose music shares a composer
         share a group, so that package-disjoint folds do not split one composer's style.
     raw: ffmpeg input format of headerless PCM, "FORMAT:RATE:CHANNELS" (e.g. "u8:22050:1").
+    cover: an image the same package ships (its icon or logo), copied beside the album's
+        tracks as cover.<ext>: the cover art a real library holds, shown by the app.
     """
     package: str
     game: str
@@ -81,6 +83,7 @@ class Source:
     by_name: tuple[tuple[str, str], ...] = ()
     group: str = ""
     raw: str = ""
+    cover: str = ""
 
     @property
     def album_name(self) -> str:
@@ -101,14 +104,19 @@ SOURCES = [
     Source("nexuiz-music", "Nexuiz", f"{GAMES}/nexuiz/data/music.pk3:sound/cdtracks/.*\\.ogg",
            split=True, licence="GPL-2+", aliases=(("elysis", "Gerd (elysis) Raudenbusch"),)),
     Source("blobwars-data", "Blob Wars: Metal Blob Solid", f"{GAMES}/blobwars/music/*", split=True,
-           aliases=(("Dj Sjors", "DJ Sjors"),)),
+           aliases=(("Dj Sjors", "DJ Sjors"),),
+           cover="/usr/share/games/blobwars/gfx/main/title.png"),
     Source("flare-game", "Flare: Empyrean Campaign", f"{GAMES}/flare/mods/fantasycore/music/*.ogg",
-           exclude=(r"ambient",)),
-    Source("freedroidrpg-data", "FreedroidRPG", "/usr/share/freedroidrpg/data/sound/music/*.ogg"),
-    Source("widelands-data", "Widelands", f"{GAMES}/widelands/data/music/*.ogg"),
+           exclude=(r"ambient",),
+           cover="/usr/share/games/flare/mods/empyrean_campaign/images/menus/logo.png"),
+    Source("freedroidrpg-data", "FreedroidRPG", "/usr/share/freedroidrpg/data/sound/music/*.ogg",
+           cover="/usr/share/icons/hicolor/128x128/apps/freedroidrpg.png"),
+    Source("widelands-data", "Widelands", f"{GAMES}/widelands/data/music/*.ogg",
+           cover="/usr/share/games/widelands/data/images/logos/wl-ico-128.png"),
     Source("naev-data", "Naev", "/usr/share/naev/dat/snd/music/*.ogg", split=True),
     Source("colobot-common-sounds", "Colobot", f"{GAMES}/colobot/music/*.ogg", split=True),
-    Source("pingus-data", "Pingus", f"{GAMES}/pingus/data/music/*", licence="GPL-2+"),
+    Source("pingus-data", "Pingus", f"{GAMES}/pingus/data/music/*", licence="GPL-2+",
+           cover="/usr/share/games/pingus/data/images/core/misc/logo.png"),
     Source("fillets-ng-data", "Fish Fillets NG", f"{GAMES}/fillets-ng/music/*.ogg", licence="GPL-2+"),
     Source("unknown-horizons", "Unknown Horizons", "/usr/share/unknown-horizons/content/audio/music/**/*.ogg"),
     Source("tecnoballz-data", "TecnoballZ", f"{GAMES}/tecnoballz/musics/*"),
@@ -116,37 +124,51 @@ SOURCES = [
            licence="CC-BY-SA-3.0"),
     Source("pekka-kana-2-data", "Pekka Kana 2", f"{GAMES}/pekka-kana-2/data/music/*"),
     Source("etw-data", "Eat The Whistle", f"{GAMES}/etw/music/*.wav"),
-    Source("ardentryst", "Ardentryst", f"{GAMES}/ardentryst/Music/*.ogg"),
+    Source("ardentryst", "Ardentryst", f"{GAMES}/ardentryst/Music/*.ogg",
+           cover="/usr/share/games/ardentryst/icon.png"),
     Source("warmux-data", "Warmux", f"{GAMES}/warmux/music/*/*.ogg", licence="GPL-2+"),
     Source("davegnukem-data", "Dave Gnukem", f"{GAMES}/davegnukem/music/eric_matyas/*.ogg"),
-    Source("starfighter-data", "Project: Starfighter", "/usr/share/starfighter/music/*"),
+    Source("starfighter-data", "Project: Starfighter", "/usr/share/starfighter/music/*",
+           cover="/usr/share/starfighter/gfx/sflogo.png"),
     Source("planetblupi-music-ogg", "Planet Blupi", "/usr/share/planetblupi/music/*.ogg"),
-    Source("marsshooter-data", "M.A.R.S.", f"{GAMES}/marsshooter/audio/music/*"),
-    Source("extremetuxracer-data", "Extreme Tux Racer", f"{GAMES}/etr/music/*"),
-    Source("trackballs-data", "Trackballs", f"{GAMES}/trackballs/music/*"),
-    Source("seahorse-adventures", "Seahorse Adventures", f"{GAMES}/seahorse-adventures/data/music/*"),
-    Source("megaglest-data", "MegaGlest", f"{GAMES}/megaglest/**/music/*.ogg"),
+    Source("marsshooter-data", "M.A.R.S.", f"{GAMES}/marsshooter/audio/music/*",
+           cover="/usr/share/icons/hicolor/512x512/apps/marsshooter.png"),
+    Source("extremetuxracer-data", "Extreme Tux Racer", f"{GAMES}/etr/music/*",
+           cover="/usr/share/games/etr/textures/menu_title.png"),
+    Source("trackballs-data", "Trackballs", f"{GAMES}/trackballs/music/*",
+           cover="/usr/share/icons/hicolor/128x128/apps/trackballs.png"),
+    Source("seahorse-adventures", "Seahorse Adventures", f"{GAMES}/seahorse-adventures/data/music/*",
+           cover="/usr/share/pixmaps/seahorse-adventures.png"),
+    Source("megaglest-data", "MegaGlest", f"{GAMES}/megaglest/**/music/*.ogg",
+           cover="/usr/share/games/megaglest/data/core/menu/textures/logo1.png"),
     Source("amoebax-data", "Amoebax", f"{GAMES}/amoebax/music/*"),
     Source("wizznic-data", "Wizznic!", f"{GAMES}/wizznic/packs/000_wizznic/music/*.ogg"),
     Source("neverball-common", "Neverball", f"{GAMES}/neverball/bgm/*.ogg"),
     Source("gl-117-data", "GL-117", f"{GAMES}/gl-117/music/*"),
     Source("berusky2-data", "Berusky 2", f"{GAMES}/berusky2/music/*",
            aliases=(("Matrin Linda", "Martin Linda"),)),
-    Source("biniax2-data", "Biniax-2", f"{GAMES}/biniax2/music/*"),
-    Source("lordsawar-data", "LordsAWar!", f"{GAMES}/lordsawar/music/*.ogg"),
-    Source("btanks-data", "Battle Tanks", f"{GAMES}/btanks/data/tunes/*"),
+    Source("biniax2-data", "Biniax-2", f"{GAMES}/biniax2/music/*",
+           cover="/usr/share/games/biniax2/graphics/logo.png"),
+    Source("lordsawar-data", "LordsAWar!", f"{GAMES}/lordsawar/music/*.ogg",
+           cover="/usr/share/games/lordsawar/various/lordsawar_logo.png"),
+    Source("btanks-data", "Battle Tanks", f"{GAMES}/btanks/data/tunes/*",
+           cover="/usr/share/icons/hicolor/64x64/apps/btanks.png"),
     # Added for issue 14 (all checked against scripts/reserved_packages.txt).
     Source("0ad-data", "0 A.D.", f"{GAMES}/0ad/mods/public/public.zip:audio/music/.*\\.ogg"),
     Source("freedroid-data", "Freedroid", f"{GAMES}/freedroid/sound/*.[mo][og][dg]"),
     Source("lugaru-data", "Lugaru", f"{GAMES}/lugaru/Sounds/Music*.ogg"),
-    Source("flobopuyo", "FloboPuyo", f"{GAMES}/flobopuyo/sfx/*.xm", licence="GPL-2+"),
-    Source("bomberclone-data", "BomberClone", f"{GAMES}/bomberclone/music/*"),
+    Source("flobopuyo", "FloboPuyo", f"{GAMES}/flobopuyo/sfx/*.xm", licence="GPL-2+",
+           cover="/usr/share/pixmaps/flobopuyo.png"),
+    Source("bomberclone-data", "BomberClone", f"{GAMES}/bomberclone/music/*",
+           cover="/usr/share/games/bomberclone/gfx/logo.png"),
     # Headerless 8-bit PCM: 22050 Hz is the only sample-rate constant in xblast-tnt's sound server.
     Source("xblast-tnt-musics", "XBlast TNT", f"{GAMES}/xblast-tnt/sounds/xbsng*.raw", raw="u8:22050:1",
            licence="GPL-2"),
-    Source("zaz-data", "Zaz", f"{GAMES}/zaz/mus*.ogg", composer="Leonard Ritter"),
+    Source("zaz-data", "Zaz", f"{GAMES}/zaz/mus*.ogg", composer="Leonard Ritter",
+           cover="/usr/share/games/zaz/logo.png"),
     Source("wordwarvi-sound", "Word War vi", "/usr/share/wordwarvi/sounds/*.ogg"),
-    Source("tuxtype-data", "Tux Typing", "/usr/share/tuxtype/sounds/*.[mo][og][dg]", licence="GPL-2"),
+    Source("tuxtype-data", "Tux Typing", "/usr/share/tuxtype/sounds/*.[mo][og][dg]", licence="GPL-2",
+           cover="/usr/share/tuxtype/images/title1.png"),
     Source("pachi-data", "Pachi el marciano", "/usr/share/pachi/music/*", composer="Peter Hajba",
            licence="GPL-2+"),
     Source("openarena-088-data", "OpenArena", f"{GAMES}/openarena/baseoa/pak6-patch088.pk3:music/.*\\.ogg"),
@@ -450,10 +472,23 @@ def build(albums: list[Album], out: Path) -> None:
                 produce(track, dest)
                 made += 1
             write_tags(dest, tags)
+        cover = copy_cover(album.source, folder)
+        if cover:
+            names.add(cover)
         print(f"  {album.name}: {len(album.tracks)} tracks ({made} new)", file=sys.stderr)
         stray = sorted(p.name for p in folder.iterdir() if p.name not in names)
         if stray:  # left from an earlier run with other rules; never deleted silently
             print(f"  warning: {folder} has files this run did not make: {stray}", file=sys.stderr)
+
+
+def copy_cover(src: Source, folder: Path) -> str | None:
+    """The package's own image as the album folder's cover.<ext> (kept when already equal)."""
+    if not src.cover or not os.path.isfile(src.cover):
+        return None
+    dest = folder / f"cover{Path(src.cover).suffix.lower()}"
+    if not dest.exists() or dest.read_bytes() != Path(src.cover).read_bytes():
+        shutil.copyfile(src.cover, dest)
+    return dest.name
 
 
 # ---------------------------------------------------------------- provenance
@@ -528,6 +563,7 @@ def manifest(albums: list[Album], skipped: list[dict], missing: list[str]) -> di
             "fold_group": a.source.fold_group, "version": version_of(a.source.package), "tracks": len(a.tracks),
             "minutes": round(sum(t.seconds for t in a.tracks) / 60, 1), "licence": " / ".join(licences),
             "converted": sorted({t.kind for t in a.tracks if t.kind in ("tracker", "wav", "raw", "repair")}),
+            "cover": a.source.cover if a.source.cover and os.path.isfile(a.source.cover) else "",
         })
     refuse_reserved({r["package"] for r in rows}, "the manifest")
     return {

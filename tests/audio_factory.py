@@ -301,3 +301,13 @@ def make_album_library(root, n_albums: int = 24, per_album: int = 6, seconds: fl
                                     "genre": f"G{a % 6}", "tracknumber": str(k + 1)})
             paths.append(path)
     return paths
+
+
+def poke_bytes(path, old: bytes, new: bytes) -> None:
+    """Replace the one occurrence of ``old`` in the file with ``new`` (same length): how tests
+    put bytes no tagger would write (a Latin-1 APEv2 text, a lone UTF-16 surrogate) into a tag."""
+    path = Path(path)
+    data = path.read_bytes()
+    if len(old) != len(new) or data.count(old) != 1:
+        raise ValueError(f"{old!r} must occur once in {path} and keep its length")
+    path.write_bytes(data.replace(old, new))

@@ -58,3 +58,22 @@ class Library:
     def build(self, **kw):
         items = list(build_map(self.db, self.root, MODEL, BACKBONE, PLAN, TAGS, **kw))
         return items[-1].result, [p.phase for p in items]
+
+
+def damage(path, nbytes=4096):
+    """Overwrite ``nbytes`` in the middle of a closed cache file with garbage (a bad sector)."""
+    size = os.path.getsize(path)
+    assert not os.path.exists(f"{path}-wal") or os.path.getsize(f"{path}-wal") == 0, "close it first"
+    with open(path, "r+b") as f:
+        f.seek(size // 2 // 4096 * 4096)
+        f.write(np.random.default_rng(1).bytes(nbytes))
+
+
+def damaged_cache(tmp_path, tracks=300):
+    """A cache of ``tracks`` tracks with windows and vectors, then 4 KB of garbage in its middle."""
+    lib = Library(tmp_path)
+    for i in range(tracks):
+        lib.add(f"t{i}", i % len(ALBUMS))
+    lib.db.conn.close()
+    damage(tmp_path / "cache.db")
+    return tmp_path / "cache.db"

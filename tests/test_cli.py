@@ -119,3 +119,63 @@ def test_kill_or_ctrl_c_mid_scan_loses_nothing_and_resumes(tmp_path, sig, code):
     else:
         assert track_count(db)[0] == 200  # the committed batch; the rest is redone
     check_resumes(tmp_path / "m", db, n)
+
+
+def test_two_scans_of_one_cache_at_once(tmp_path):
+    """Issue 10, item 6: the second says clearly that another process is scanning (one line, exit
+    2, nothing written by it); the first completes correctly; a scan after a kill -9 goes ahead."""
+    n = 300
+    big_library(tmp_path / "m", n)
+    db = str(tmp_path / "c.db")
+    proc, go = start_paused(tmp_path, "read", 250, ["scan", str(tmp_path / "m"), "--db", db, "--no-embed", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.run(CLI + ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"], capture_output=True, text=True)
+    assert second.returncode == 2, second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
+    assert f"another musicmap process (pid {proc.pid}" in second.stderr and "is updating this cache" in second.stderr
+    go.touch()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["new"] == n and track_count(db) == (n, n)
+    # A scan killed while it holds the lock leaves none behind.
+    (tmp_path / "go").unlink()
+    (tmp_path / "ready").unlink()
+    make_track(tmp_path / "m" / "new", "late", "wav")  # the one file this scan reads: it pauses there
+    proc, _ = start_paused(tmp_path, "read", 1, ["scan", str(tmp_path / "m"), "--db", db, "--no-embed"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    check_resumes(tmp_path / "m", db, n + 1)
+
+
+def test_scan_exclude_and_include_are_saved_with_the_library(tmp_path, capsys):
+    """Issue 12, item 7: `scan --exclude DIR` (repeatable, saved), `--include DIR` undoes it."""
+    make_track(tmp_path / "m" / "Music", "song", "wav", seed=1)
+    make_track(tmp_path / "m" / "Audiobooks", "book", "wav", seed=2)
+    make_track(tmp_path / "m" / "Samples", "kick", "wav", seed=3)
+    db = str(tmp_path / "c.db")
+    scan = ["scan", str(tmp_path / "m"), "--db", db, "--no-embed", "--json"]
+    assert main(scan + ["--exclude", str(tmp_path / "m" / "Audiobooks"), "--exclude", str(tmp_path / "m" / "Samples")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["new"] == 1 and out["excluded_folders"] == [str(tmp_path / "m" / "Audiobooks"), str(tmp_path / "m" / "Samples")]
+    assert main(scan) == 0  # saved: the next scan leaves them out too
+    assert json.loads(capsys.readouterr().out)["unchanged"] == 1
+    assert main(scan + ["--include", str(tmp_path / "m" / "Samples")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["new"] == 1 and out["excluded_folders"] == [str(tmp_path / "m" / "Audiobooks")]
+    assert main(["scan", str(tmp_path / "m"), "--db", db, "--no-embed"]) == 0
+    assert f"Excluded: {tmp_path / 'm' / 'Audiobooks'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, where, message", [
+    ("--exclude", "elsewhere", "not a folder inside"),
+    ("--exclude", "m/nope", "not a folder"),
+    ("--include", "m/Music", "not excluded"),
+])
+def test_exclude_and_include_mistakes_are_one_line_errors(tmp_path, capsys, flag, where, message):
+    make_track(tmp_path / "m" / "Music", "song", "wav")
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["scan", str(tmp_path / "m"), "--db", str(tmp_path / "c.db"), "--no-embed", flag,
+                 str(tmp_path / where)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

@@ -8,6 +8,7 @@ import pytest
 from audio_factory import make_library
 from musicmap_desktop.system import logs
 from musicmap_desktop.cli import main
+from musicmap_desktop.core.store.db import open_db
 
 
 def _paths(capsys) -> dict[str, str]:
@@ -109,7 +110,8 @@ def test_log_file_levels_and_verbose_anywhere(tmp_path, capsys, restore_logging)
     err = capsys.readouterr().err
     assert "an info line" not in err  # stderr: warnings only
     # --verbose after a subcommand is taken out before that command's parser sees it
-    assert main(["problems", "--verbose"]) == 0
+    open_db(str(tmp_path / "c.db")).conn.close()  # problems reads a cache; it never creates one
+    assert main(["problems", "--verbose", "--db", str(tmp_path / "c.db")]) == 0
     logging.getLogger("musicmap_desktop.test").debug("a verbose debug line")
     assert "a verbose debug line" in open(logs.log_file(), encoding="utf-8").read()
     assert sum(getattr(h, "musicmap", False) for h in logging.getLogger().handlers) == 2  # no pile-up

@@ -159,9 +159,7 @@ def _note(data: Dataset, skipped: list[str]) -> str:
 
 
 def _load(entry: album_models.AlbumModelEntry):
-    from musicmap_desktop.model.model_file import load_album_model
-
-    return load_album_model(entry.path)
+    return album_models.load_album_model(entry)
 
 
 def save_closed_form(models_dir: str, model: zwccn.ZwccnModel, data: Dataset, options, table: FoldTable,

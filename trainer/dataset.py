@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from musicmap_desktop.core.errors import UserError
 from musicmap_desktop.core.store.db import Database
 from musicmap_desktop.core.store.windows import labelled_windows, load_pools
 
@@ -125,12 +126,16 @@ def labelled_dataset(db: Database, root: str | None, backbone_id: str, plan: str
 def read_albums_file(path: str) -> tuple[set[str], set[str]]:
     """(include, exclude) album titles, normalised. One per line; "-Title" excludes; # comments."""
     include, exclude = set(), set()
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            (exclude if line.startswith("-") else include).add(album_title(line.lstrip("-+").strip()))
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:  # the file the user named
+        raise UserError(f"cannot read --albums-file {path}: {getattr(e, 'strerror', None) or e}") from None
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        (exclude if line.startswith("-") else include).add(album_title(line.lstrip("-+").strip()))
     return include, exclude
 
 

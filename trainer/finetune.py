@@ -126,7 +126,7 @@ def planned_pooled(db, data: Dataset, base, backbone_id: str, plan: str, dev, de
     out: dict[int, torch.Tensor] = {}
     progress = Progress(Phase.HEAR, 0, len(data))
     for item, _, segments, _ in decode(_planned(db, data, backbone_id, plan), cancel):
-        if not isinstance(segments, DecodeError):
+        if not isinstance(segments, Exception):  # a file that cannot be heard is left out
             out[item.row] = _pooled(base, segments, dev)
         progress.done += 1
         yield progress
@@ -296,7 +296,7 @@ def _epoch(run: _Run, train: Dataset, ft: FinetuneSettings, epoch: int, cancel) 
     total, seen, rows, pooled = 0.0, 0, [], []
     for item, _, segments, last in run.decode(_step_tasks(run, train, ft), cancel):
         progress.done += 1
-        if not isinstance(segments, DecodeError):  # moved or broken: this step goes on without it
+        if not isinstance(segments, Exception):  # moved or broken: this step goes on without it
             rows.append(item.row)
             pooled.append(_pooled(run.base, segments, run.dev, lambda a: _augment(a, run, ft)))
         if not last:

@@ -118,9 +118,7 @@ def _bundled_row(backbone_id: str, data: Dataset) -> dict:
         return {}
     if entry.needs_pools and not data.has_pools:
         return {}
-    from musicmap_desktop.model.model_file import load_album_model
-
-    return {BUNDLED_ROW: load_album_model(entry.path)}
+    return {BUNDLED_ROW: album_models.load_album_model(entry)}
 
 
 def retrain(db: Database, options: RetrainOptions, models_dir: str,
@@ -188,8 +186,6 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
 def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumModelEntry | None,
              cancel: CancelToken | None = None, train_aggregators: bool = False) -> Iterator[Progress]:
     """Score the sources on a retrained model's test albums (or a fresh split); result: Report."""
-    from musicmap_desktop.model.model_file import load_album_model
-
     cancel = cancel or CancelToken()
     # Score on albums no model in the table trained on: the chosen retrained model's test
     # albums, else the bundled model's (when this library has them), else a fresh split.
@@ -199,7 +195,7 @@ def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumMo
     data, split = prepare(db, options, recorded or None)
     models, datasets = _bundled_row(options.backbone_id, data), {}
     if chosen is not None and chosen.kind == "retrained" and (data.has_pools or not chosen.needs_pools):
-        models[f"retrained {chosen.id}"] = load_album_model(chosen.path)
+        models[f"retrained {chosen.id}"] = album_models.load_album_model(chosen)
         if chosen.backbone_top:  # its features: cached after the retrain, else heard now
             datasets[f"retrained {chosen.id}"] = yield from passed_through(_heard_by(
                 db, data.subset(split.test), chosen.backbone_id, chosen.backbone_top, options, cancel))

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from musicmap_desktop.core.errors import UserError
+
 MIN_PER_SPLIT = 2  # retrieval needs at least two albums to tell apart
 
 
-class TooFewAlbums(ValueError):
+class TooFewAlbums(UserError):
     """The library cannot be split into train, validation and test albums."""
 
 

@@ -13,6 +13,13 @@ from ..core.errors import UserError
 from ..system.paths import DB_ENV, resolve_db_path
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one line (as every user error is) and exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="PATH", help=f"cache database (default: user data dir, or ${DB_ENV})")
 
@@ -54,11 +61,25 @@ def add_vectors_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="auto", metavar="auto|bundled|meanmax|ID", help=MODEL_HELP)
 
 
-def open_cache(args):
-    """The cache --db names (CacheError, a UserError, when it cannot be opened)."""
+def open_cache(args, create: bool = True):
+    """The cache --db names, checked (CacheError, a UserError, when it cannot be opened or is
+    damaged: CacheDamaged names the way out). ``create``:
+    False for commands that only read what a scan wrote: a missing cache is then an error,
+    not a new empty one."""
     from ..core.store.db import open_db
 
-    return open_db(resolve_db_path(args.db))
+    path = resolve_db_path(args.db)
+    if not create and not os.path.exists(path):
+        raise UserError(f"no cache at {path}: nothing was scanned into it yet (`musicmap-desktop scan FOLDER`)")
+    return open_db(path, write=create, check=True)
+
+
+def checked_device(name: str) -> str:
+    """--device, checked once where the command starts: a UserError when that device is not there."""
+    from ..core.embed_pool import check_device
+
+    check_device(name)
+    return name
 
 
 def folder_arg(folder: str | None) -> str | None:

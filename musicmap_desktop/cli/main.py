@@ -8,10 +8,11 @@ import sys
 
 from .. import __version__
 from ..core.errors import UserError
+from ..core.store.paths import display_text
 from ..system.logs import pop_verbose, setup_logging
 from ..system.paths import DB_ENV, resolve_db_path
 from . import housekeeping
-from .common import MODEL_HELP, add_db
+from .common import MODEL_HELP, Parser, add_db
 from .export import export_parser
 from .scan import problems_parser, scan_parser
 from .tags import tags_parser
@@ -31,7 +32,7 @@ The cache database lives in the user data folder; --db PATH or $%s overrides it.
 
 
 def _gui_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="musicmap-desktop",
         description="Offline explorer that draws your music library as a clustered map.",
         epilog=EPILOG,
@@ -86,18 +87,44 @@ def _parse(argv: list[str]):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A UserError is one line and exit 2; anything else is a bug: its traceback
+    goes to stderr and the log, a crash report is written, exit 1."""
     argv = sys.argv[1:] if argv is None else list(argv)
     argv, verbose = pop_verbose(argv)
     setup_logging(verbose)
     args, run = _parse(argv)
     try:
-        return run(args)
+        return _run(run, args)
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (UserError, ValueError) as e:
-        print(f"musicmap-desktop: error: {e}", file=sys.stderr)
+    except UserError as e:
+        log.debug("user error", exc_info=True)  # the chain, for --verbose and the log file
+        print(f"musicmap-desktop: error: {display_text(str(e))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C where no job was running to cancel
+        return 130
+    except Exception:  # a bug: kept whole for the report, never turned into a message
+        _crash_report()
+        return 1
+
+
+def _run(run, args) -> int:
+    """The command, with a failure of the cache itself (damaged, read-only, full) as its CacheError."""
+    from ..core.store.db import cache_errors
+
+    with cache_errors(resolve_db_path(getattr(args, "db", None))):
+        return run(args)
+
+
+def _crash_report() -> None:
+    from ..system.crash import write_report
+
+    try:
+        path = write_report(*sys.exc_info())
+    except OSError as e:
+        path = f"(none written: {e})"
+    log.error("unexpected error (a bug; please report it with the crash report %s)", path, exc_info=True)
 
 
 def cmd_gui(args) -> int:

@@ -6,18 +6,27 @@ import json
 import os
 
 from ..core.errors import UserError
-from .common import add_db, add_model_args, add_vectors_arg, chosen_model, ctrl_c_cancels, drive, open_cache
+from .common import (Parser, add_db, add_model_args, add_vectors_arg, at_least, checked_device, chosen_model,
+                     ctrl_c_cancels, drive, open_cache)
 
 
 def scan_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicmap-desktop scan",
+    p = Parser(prog="musicmap-desktop scan",
                                 description="Scan a music folder into the cache, then embed new tracks.")
     p.add_argument("folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-embed", action="store_true", help="only read files and tags")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--exclude", action="append", default=[], metavar="DIR",
+                   help="leave this folder of the library out, from now on (saved with the library; "
+                        "repeatable): audiobooks, podcasts, samples. Its tracks leave the map")
+    p.add_argument("--include", action="append", default=[], metavar="DIR",
+                   help="scan a folder excluded before again (repeatable)")
+    p.add_argument("--workers", type=at_least(1), default=None, metavar="N",
                    help="CPU: N single-threaded processes that decode and infer (default: one per "
                         "core); GPU: N decoding processes (default 2)")
+    p.add_argument("--network", default="lean", choices=["lean", "full"],
+                   help="lean (default): Musicnn without its dead filters, the same features ~5x faster; "
+                        "full: every filter computed, as the original")
     add_model_args(p, 20)
     add_vectors_arg(p)
     add_db(p)
@@ -25,7 +34,7 @@ def scan_parser() -> argparse.ArgumentParser:
 
 
 def problems_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicmap-desktop problems", description="List files that failed and why.")
+    p = Parser(prog="musicmap-desktop problems", description="List files that failed and why.")
     p.add_argument("folder", nargs="?", help="only problems under this folder")
     p.add_argument("--json", action="store_true")
     add_db(p)
@@ -34,30 +43,63 @@ def problems_parser() -> argparse.ArgumentParser:
 
 def cmd_scan(args) -> int:
     from ..core.scan import scan
+    from ..core.store.lock import updating
+    from ..core.store.paths import display
+    from ..system.paths import resolve_db_path
 
     folder = os.path.abspath(args.folder)
     if not os.path.isdir(folder):
         raise UserError(f"not a folder: {args.folder}")
+    entry = None
+    if not args.no_embed:  # the user's choices are judged before any work
+        from ..core.store import ids
+
+        checked_device(args.device)
+        entry = chosen_model(args.model, ids.backbone_id(args.backbone))
     db = open_cache(args)
-    with ctrl_c_cancels() as cancel:  # finish the batch, then stop
+    _change_exclusions(db, folder, args.exclude, args.include)
+    # The update lock from the scan to the end of the embedding: no other process slips in between.
+    with ctrl_c_cancels() as cancel, updating(resolve_db_path(args.db), f"scanning {display(folder)}"):
         summary = drive(scan(folder, db, cancel), "files")
         embedded = None
         if not args.no_embed and not cancel.cancelled:
-            embedded = embed_and_vectorize(args, db, folder, cancel)
+            embedded = embed_and_vectorize(args, db, folder, entry, cancel)
     _print_summary(summary, embedded, args.json, cancel.cancelled)
     return 130 if cancel.cancelled else 0
 
 
-def embed_and_vectorize(args, db, folder: str, cancel):
-    """Window features of the backbone the chosen album model reads (a fine-tuned one hears the
-    audio again), then that model's vectors. The model is chosen once; the engine is closed."""
+def _change_exclusions(db, folder: str, exclude: list[str], include: list[str]) -> None:
+    """--exclude / --include: judged (inside the library, a folder, excluded before), then saved."""
+    from ..core.store.db import transaction
+    from ..core.store.libraries import exclude_folder, excluded_folders, include_folder
+
+    if not exclude and not include:
+        return
+    for d in exclude:
+        path = os.path.abspath(d)
+        if not path.startswith(os.path.join(folder, "")):
+            raise UserError(f"--exclude {d}: not a folder inside {folder}")
+        if not os.path.isdir(path):
+            raise UserError(f"--exclude {d}: not a folder")
+    known = excluded_folders(db, folder)
+    for d in include:
+        if os.path.abspath(d) not in known:
+            raise UserError(f"--include {d}: not excluded (excluded: {', '.join(known) or 'none'})")
+    with transaction(db):
+        for d in exclude:
+            exclude_folder(db, folder, os.path.abspath(d))
+        for d in include:
+            include_folder(db, folder, os.path.abspath(d))
+
+
+def embed_and_vectorize(args, db, folder: str, entry, cancel):
+    """Window features of the backbone the chosen album model ``entry`` reads (a fine-tuned one
+    hears the audio again), then that model's vectors. The engine is closed, whatever happens."""
     from ..core.embed import EmbedSettings, embed_library
     from ..core.embed_pool import build_engine
-    from ..core.store import ids
 
-    entry = chosen_model(args.model, ids.backbone_id(args.backbone))
     settings = EmbedSettings(n_windows=args.windows)
-    engine = build_engine(args.backbone, args.device, args.workers, model=entry)
+    engine = build_engine(args.backbone, args.device, args.workers, model=entry, network=args.network)
     try:
         embedded = drive(embed_library(db, folder, engine, settings, cancel), "tracks")
     finally:
@@ -80,24 +122,23 @@ def vectors_job(db, folder: str | None, backbone: str, plan: str, entry, cancel)
 
 
 def _print_summary(summary, embedded, as_json: bool, cancelled: bool) -> None:
-    from ..core.text import summary_dict, summary_text
+    from ..core.text import embed_dict, embed_text, summary_dict, summary_text
 
     if as_json:
         out = summary_dict(summary)
         if embedded is not None:
-            out["embedded"] = {"tracks": embedded.done, "windows": embedded.windows}
+            out["embedded"] = embed_dict(embedded)
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
     print(summary_text(summary))
     if embedded is not None:
-        print(f"Embedded {embedded.done} track(s), {embedded.windows} windows"
-              + (" (cancelled)" if cancelled else ""))
+        print(embed_text(embedded, cancelled))
 
 
 def cmd_problems(args) -> int:
     from ..core.store.libraries import failed_tracks
 
-    problems = failed_tracks(open_cache(args), args.folder)
+    problems = failed_tracks(open_cache(args, create=False), args.folder)
     if args.json:
         print(json.dumps([{"path": p, "reason": r} for p, r in problems], ensure_ascii=False, indent=2))
     elif not problems:

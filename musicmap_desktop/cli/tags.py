@@ -6,14 +6,14 @@ import os
 
 from ..core.errors import UserError
 from ..core.text import format_duration
-from .common import add_model_args
+from .common import Parser, add_model_args, at_least, checked_device
 
 
 def tags_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicmap-desktop tags",
+    p = Parser(prog="musicmap-desktop tags",
                                 description="Top Musicnn tags of one audio file, window by window.")
     p.add_argument("file")
-    p.add_argument("--top", type=int, default=5, help="tags to show (default 5)")
+    p.add_argument("--top", type=at_least(1), default=5, metavar="N", help="tags to show (default 5)")
     add_model_args(p, None)
     return p
 
@@ -45,7 +45,7 @@ def cmd_tags(args) -> int:
         segments = decode_task(args.file, frames)
     except DecodeError as e:
         raise UserError(f"cannot decode {args.file}: {e}") from None
-    backbone = MusicnnBackbone(args.backbone, args.device)
+    backbone = MusicnnBackbone(args.backbone, checked_device(args.device))
     _, taggram, _ = backbone.embed_segments(segments)
     print(render_timeline(frames, taggram, backbone.tags, args.top))
     return 0

@@ -11,7 +11,8 @@ import os
 import sys
 
 from ..core.errors import UserError
-from .common import add_db, add_model_args, at_least, chosen_model, ctrl_c_cancels, drive, folder_arg, open_cache
+from .common import (Parser, add_db, add_model_args, at_least, checked_device, chosen_model, ctrl_c_cancels, drive,
+                     folder_arg, open_cache)
 
 
 def _aggregators(text: str) -> tuple[str, ...]:
@@ -35,7 +36,7 @@ def _fold_groups(text: str) -> str:
 
 def train_parser(mode: str) -> argparse.ArgumentParser:
     retrain = mode == "--retrain"
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog=f"musicmap-desktop {mode}",
         description=("Fit the album model to the albums of your library (cached features, no audio; the "
                      "closed-form recipe of the bundled model), score it on folds of albums it never saw, "
@@ -49,7 +50,8 @@ def train_parser(mode: str) -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", help="only tracks under this folder (default: every scanned track)")
     p.add_argument("--labels", choices=["album", "artist", "genre"], default="album",
                    help="what tracks that belong together share (default: album)")
-    p.add_argument("--min-tracks", type=int, default=4, help="leave out albums with fewer tracks (default 4)")
+    p.add_argument("--min-tracks", type=at_least(1), default=4, metavar="N",
+                   help="leave out albums with fewer tracks (default 4)")
     p.add_argument("--albums-file", metavar="PATH",
                    help="album titles to use, one per line; a line '-Title' leaves that album out")
     p.add_argument("--aggregator", type=_aggregators, default=None, metavar="A[,B…]",
@@ -66,7 +68,7 @@ def train_parser(mode: str) -> argparse.ArgumentParser:
     p.add_argument("--fold-groups", type=_fold_groups, default="albumartist", metavar="albumartist|album|FILE",
                    help="what a fold holds out together: albums by one album artist (default), single "
                         "albums, or the fold_group a manifest gives each album (weights/soundtracks.json)")
-    p.add_argument("--epochs", type=int, default=100,
+    p.add_argument("--epochs", type=at_least(1), default=100, metavar="N",
                    help="album_v5 heads: at most this many epochs (early stopping; default 100)")
     p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
     p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC baseline row (it decodes audio)")
@@ -126,8 +128,10 @@ def _options(args):
 
     from trainer.fold_eval import FoldSettings
 
-    settings = TrainSettings(epochs=args.epochs, seed=args.seed, device=str(resolve_device(args.device)),
-                             labels=args.labels)
+    settings = TrainSettings(epochs=args.epochs, seed=args.seed,
+                             device=str(resolve_device(checked_device(args.device))), labels=args.labels)
+    if args.albums_file is not None and not os.path.isfile(args.albums_file):  # said before any work
+        raise UserError(f"--albums-file {args.albums_file}: no such file")
     finetune = _finetune_settings(args)
     heads = args.aggregator is not None or finetune is not None
     folds = FoldSettings(folds=args.folds or 5, repeats=args.repeats, seed=args.seed, groups=args.fold_groups,
@@ -146,8 +150,8 @@ def cmd_train(args) -> int:
     from trainer.retrain import evaluate, retrain, too_few_message
     from trainer.split import TooFewAlbums
 
-    db = open_cache(args)
     options = _options(args)
+    db = open_cache(args, create=False)
     folder = args.models_dir or models_dir()
     with ctrl_c_cancels() as cancel:
         try:

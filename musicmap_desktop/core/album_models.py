@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .errors import UserError
 from .store import ids
 
 BUNDLED_STEM = "album_bundled"
@@ -106,14 +107,13 @@ def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -
         return better[0] if better else default
     if choice == BUNDLED:
         if bundled is None:
-            raise ValueError("this installation has no bundled album model")
+            raise UserError("this installation has no bundled album model")
         return bundled
-    matches = [e for e in retrained + ([bundled] if bundled else [])
-               if e.id.startswith(choice) or e.id.removeprefix(ids.ALBUM_PREFIX).startswith(choice)]
+    matches = _named(choice, retrained, bundled)
     if len(matches) != 1:
         known = ", ".join(e.id for e in retrained) or "none"
         what = "is ambiguous" if matches else "matches no model"
-        raise ValueError(f"--model {choice} {what} (retrained models: {known}; also: auto, bundled, meanmax)")
+        raise UserError(f"--model {choice} {what} (retrained models: {known}; also: auto, bundled, meanmax)")
     return matches[0]
 
 
@@ -124,6 +124,25 @@ def beats_default(entry: AlbumModelEntry, default: AlbumModelEntry | None) -> bo
     if default is None:
         return bool(entry.info.get("beats_meanmax", True))
     return entry.info.get("compared_with") == default.id and bool(entry.info.get("beats_default"))
+
+
+def _named(choice: str, retrained: list[AlbumModelEntry], bundled: AlbumModelEntry | None) -> list[AlbumModelEntry]:
+    """The models whose id (with or without its prefix) starts with ``choice``."""
+    return [e for e in retrained + ([bundled] if bundled else [])
+            if e.id.startswith(choice) or e.id.removeprefix(ids.ALBUM_PREFIX).startswith(choice)]
+
+
+def load_album_model(entry: AlbumModelEntry, device: str = "cpu"):
+    """The model ``entry`` names, loaded (either kind: model/model_file.py); a UserError when its
+    file cannot be used (a pickle or a foreign file put in the models folder), which names the
+    way out."""
+    from ..model.model_file import ModelFileError, load_album_model as load
+
+    try:
+        return load(entry.path, device)
+    except ModelFileError as e:
+        raise UserError(f"cannot use album model {entry.id}: {e}; choose another with --model "
+                        "(or Library → Track vectors), or delete that file") from e
 
 
 @dataclass(frozen=True)
@@ -146,10 +165,13 @@ class VectorModels:
         return out
 
     def resolve(self, choice: str) -> AlbumModelEntry | None:
-        try:
-            return choose_model(choice, self.models_dir, self.backbone_id)
-        except ValueError:  # a model deleted since it was chosen: back to the default
-            return choose_model(AUTO, self.models_dir, self.backbone_id)
+        """The model ``choice`` names; the default (auto) when it names none any more (a model
+        deleted since it was chosen, a build without the bundled model)."""
+        bundled = bundled_model()
+        gone = (choice == BUNDLED and bundled is None) or (
+            choice not in (AUTO, BUNDLED, MEANMAX)
+            and len(_named(choice, retrained_models(self.models_dir), bundled)) != 1)
+        return choose_model(AUTO if gone else choice, self.models_dir, self.backbone_id)
 
 
 def write_record(weights_path: str, info: dict) -> AlbumModelEntry:

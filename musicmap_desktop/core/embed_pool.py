@@ -7,12 +7,14 @@ Two engines share one ordered pool:
   browser, the window itself), torch's spinning threads collapse and these
   workers do not: bench/embed.py measured 44 vs 13 windows/s under load.
 - ``InProcess`` (with a GPU): workers only decode; the model runs here.
-Both yield ``(track, frames, (features, taggram, pools) | DecodeError, last_chunk)`` in
-track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+Both yield ``(track, frames, (features, taggram, pools) | the Exception its task raised,
+last_chunk)`` in track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+``build_engine`` gives either inside a ``Lazy``: made on the first track to hear.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -21,13 +23,16 @@ import sys
 import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .audio import DecodeError, decode_segments
+from .audio import decode_segments
+from .errors import UserError
 from .jobs import CancelToken
 from .store import ids
+from .store.paths import display
 from .windows import segment_starts
 
 log = logging.getLogger(__name__)
@@ -44,7 +49,7 @@ def _embed_task(path: str, frames: list[int]):
     return _worker_backbone.embed_segments(decode_task(path, frames))
 
 
-def _init_worker(backbone_name: str | None = None, top: str | None = None) -> None:
+def _init_worker(backbone_name: str | None = None, top: str | None = None, network: str = "lean") -> None:
     # Ctrl-C goes to the whole process group; the parent decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
@@ -56,11 +61,11 @@ def _init_worker(backbone_name: str | None = None, top: str | None = None) -> No
         from ..model import ort_backbone
 
         if top is None and ort_backbone.available():  # the ONNX graph has the stock top only
-            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1)
+            _worker_backbone = ort_backbone.OrtBackbone(backbone_name, threads=1, graph=network)
         else:
             from ..model.backbone import MusicnnBackbone
 
-            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top)
+            _worker_backbone = MusicnnBackbone(backbone_name, "cpu", threads=1, top=top, lean=network == "lean")
 
 
 def _die_with_parent() -> None:
@@ -83,21 +88,46 @@ class _Pool:
         self._executor: ProcessPoolExecutor | None = None
 
     def ordered(self, tasks: Iterable[tuple], fn: Callable, cancel: CancelToken) -> Iterator[tuple]:
-        """Run ``fn(path, frames)`` for each (track, frames, last) task; yield results in order."""
-        pool = self._start()
+        """Run ``fn(path, frames)`` for each (track, frames, last) task; yield (track, frames,
+        result or the Exception it raised, last) in order. A worker that dies (a crash in a
+        decoder, the kernel's OOM killer) costs only the file it was on."""
         queue: deque[tuple] = deque()
         try:
             for track, frames, last in tasks:
                 if cancel.cancelled:
                     break
-                queue.append((track, frames, last, pool.submit(fn, track.path, frames)))
+                queue.append((track, frames, last, self._start().submit(fn, track.path, frames)))
                 if len(queue) >= 2 * self.workers:
-                    yield _result(*queue.popleft())
+                    yield from self._oldest(queue, fn, cancel)
             while queue and not cancel.cancelled:
-                yield _result(*queue.popleft())
+                yield from self._oldest(queue, fn, cancel)
         finally:
             for *_, future in queue:
                 future.cancel()
+
+    def _oldest(self, queue: deque, fn: Callable, cancel: CancelToken) -> Iterator[tuple]:
+        track, frames, last, future = queue.popleft()
+        try:
+            yield track, frames, _outcome(future), last
+            return
+        except BrokenProcessPool:
+            pending = [(track, frames, last)] + [task[:3] for task in queue]
+            queue.clear()
+        # Which task killed it is unknown: start afresh and run those in flight one at a time.
+        log.warning("a worker process died; retrying the %d tasks it had, one at a time", len(pending))
+        self.close()
+        for track, frames, last in pending:
+            if cancel.cancelled:
+                return
+            yield track, frames, self._alone(fn, track.path, frames), last
+
+    def _alone(self, fn: Callable, path: str, frames):
+        try:
+            return _outcome(self._start().submit(fn, path, frames))
+        except BrokenProcessPool:
+            log.error("a worker process died on %s; recorded as its failure", display(path))
+            self.close()
+            return WorkerDied(path)
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -122,19 +152,37 @@ def _noop() -> None:
     return None
 
 
-def _result(track, frames, last, future) -> tuple:
+class WorkerDied(Exception):
+    """The worker process died while it was on this file (a crash in a decoder or the model, or
+    the kernel ran out of memory): the file's failure, as a DecodeError would be."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+        self.reason = "the decoder crashed on this file (its worker process died)"
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _outcome(future):
+    """The task's result, or the Exception it raised (a worker's traceback is its __cause__);
+    BrokenProcessPool, which is no one file's failure, is raised."""
     try:
-        return track, frames, future.result(), last
-    except DecodeError as e:
-        return track, frames, e, last
+        return future.result()
+    except BrokenProcessPool:
+        raise
+    except Exception as e:  # the isolation boundary: recorded on that file by embed._finish
+        return e
 
 
 class InWorkers:
-    """Decode and infer in ``workers`` single-threaded CPU processes."""
+    """Decode and infer in ``workers`` single-threaded CPU processes. ``network``: "lean" (the
+    default: Musicnn without its dead filters) or "full"; same outputs, so the same id."""
 
-    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None) -> None:
+    def __init__(self, backbone_name: str, workers: int = 2, top: str | None = None, network: str = "lean") -> None:
         self.backbone_id = ids.backbone_id(backbone_name, top)
-        self.pool = _Pool(workers, (backbone_name, top))
+        self.pool = _Pool(workers, (backbone_name, top, network))
 
     def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
         return self.pool.ordered(tasks, _embed_task, cancel)
@@ -164,8 +212,11 @@ class InProcess:
         else:
             decoded = self._inline(tasks, cancel)
         for track, frames, result, last in decoded:
-            if not isinstance(result, DecodeError):
-                result = self.backbone.embed_segments(result)
+            if not isinstance(result, Exception):
+                try:
+                    result = self.backbone.embed_segments(result)
+                except Exception as e:  # the isolation boundary: that file's failure (embed._finish)
+                    result = e
             yield track, frames, result, last
 
     @staticmethod
@@ -174,15 +225,17 @@ class InProcess:
             if cancel.cancelled:
                 return
             try:
-                yield track, frames, decode_task(track.path, frames), last
-            except DecodeError as e:
-                yield track, frames, e, last
+                result = decode_task(track.path, frames)
+            except Exception as e:  # the isolation boundary: that file's failure (embed._finish)
+                result = e
+            yield track, frames, result, last
 
 
 @contextlib.contextmanager
 def decoding(workers: int):
     """For training, which runs its own model: ``decode(tasks, cancel)`` yields (track, frames,
-    segments | DecodeError, last) in order, decoded by ``workers`` processes ahead (0: here)."""
+    segments | the Exception decoding raised, last) in order, decoded by ``workers`` processes
+    ahead (0: here)."""
     if workers <= 0:
         yield InProcess._inline
         return
@@ -193,25 +246,72 @@ def decoding(workers: int):
         pool.close()
 
 
-def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None):
+class Lazy:
+    """An engine made on its first task. With nothing to embed (a rescan of an unchanged
+    library, the window's refresh) neither torch, ONNX Runtime nor a worker ever starts: that
+    was 3-5 s of such a rescan, all of it ``import torch`` (docs/listening-speed.md)."""
+
+    def __init__(self, backbone_id: str, make: Callable[[], object]) -> None:
+        self.backbone_id, self._make, self._engine = backbone_id, make, None
+
+    def run(self, tasks: Iterable[tuple], cancel: CancelToken) -> Iterator[tuple]:
+        tasks = iter(tasks)
+        first = next(tasks, None)
+        if first is None:
+            return
+        if self._engine is None:
+            self._engine = self._make()
+        yield from self._engine.run(itertools.chain([first], tasks), cancel)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def check_device(device: str) -> None:
+    """A UserError when ``device`` names one that is not here (``cuda`` without a GPU).
+    "auto" and "cpu" are always there: checking them needs no torch."""
+    if device not in ("auto", "cpu"):
+        from ..model.backbone import DeviceUnavailable, resolve_device
+
+        try:
+            resolve_device(device)
+        except DeviceUnavailable as e:
+            raise UserError(str(e)) from None
+
+
+def build_engine(backbone_name: str, device: str = "auto", workers: int | None = None, model=None,
+                 network: str = "lean") -> Lazy:
     """CPU: ``workers`` (default one per core) single-threaded processes that decode and
     infer. GPU: the model here, fed by ``workers`` (default 2) decoding processes.
-    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone."""
-    from ..model.backbone import MusicnnBackbone, resolve_device
-
+    ``model``: the chosen AlbumModelEntry; one with a fine-tuned backbone top gets that backbone.
+    ``network``: "lean" (dead filters as constants) or "full"; the same features either way.
+    The engine starts on the first track to embed; a named device that is not there (``cuda``
+    without a GPU) is a UserError now, not then."""
     top = model.backbone_top if model is not None else None
-    if resolve_device(device).type == "cpu":
-        return InWorkers(backbone_name, workers or os.cpu_count() or 1, top)
-    return InProcess(MusicnnBackbone(backbone_name, device, top=top), decode_workers=workers or 2)
+    check_device(device)
+
+    def make():
+        from ..model.backbone import MusicnnBackbone, resolve_device
+
+        if resolve_device(device).type == "cpu":
+            return InWorkers(backbone_name, workers or os.cpu_count() or 1, top, network)
+        return InProcess(MusicnnBackbone(backbone_name, device, top=top, lean=network == "lean"),
+                         decode_workers=workers or 2)
+
+    return Lazy(ids.backbone_id(backbone_name, top), make)
 
 
 class Engines:
     """The app's engine, for its whole lifetime: built on first need, kept for every later job
     (worker start-up costs seconds), rebuilt only when a model reads another backbone (a
-    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine."""
+    fine-tuned top), closed at exit. ``get`` is what refresh_library calls as make_engine;
+    its workers start on the first track there is to embed (Lazy)."""
 
-    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None) -> None:
-        self.backbone_name, self.device, self.workers = backbone_name, device, workers
+    def __init__(self, backbone_name: str, device: str = "auto", workers: int | None = None,
+                 network: str = "lean") -> None:
+        self.backbone_name, self.device, self.workers, self.network = backbone_name, device, workers, network
         self._lock = threading.Lock()
         self._engine = None
         self._top: str | None = None
@@ -223,7 +323,8 @@ class Engines:
                 self._engine.close()  # one engine at a time: each holds its models in memory
                 self._engine = None
             if self._engine is None:
-                self._engine, self._top = build_engine(self.backbone_name, self.device, self.workers, model), top
+                self._engine = build_engine(self.backbone_name, self.device, self.workers, model, self.network)
+                self._top = top
             return self._engine
 
     def close(self) -> None:

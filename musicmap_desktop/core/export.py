@@ -1,9 +1,11 @@
 """Per-track records (tags, top auto-tags, vector) and their CSV / JSON / NPZ writers."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import os
 from typing import BinaryIO, TextIO
 
 import numpy as np
@@ -30,7 +32,8 @@ def track_records(db: Database, root: str | None, backbone_id: str, plan: str,
     for row in iter_tracks(db, root):
         if row["status"] != "ok":
             continue
-        rec = {"path": display(row["path"])}
+        # path: for people (U+FFFD for bytes that are not UTF-8); path_bytes: the exact name, base64.
+        rec = {"path": display(row["path"]), "path_bytes": base64.b64encode(os.fsencode(row["path"])).decode()}
         for f in TAG_FIELDS:
             rec[f] = json.loads(row["genres_json"] or "[]") if f == "genres" else row[f]
         w = windows.load_windows(db, row["fingerprint"], backbone_id, plan)
@@ -52,17 +55,18 @@ def write_json(records: list[dict], out: TextIO) -> None:
 def write_csv(records: list[dict], out: TextIO) -> None:
     """Lists become ';'-joined text, the vector space-separated floats."""
     w = csv.writer(out)
-    w.writerow(["path", *TAG_FIELDS, "top_tags", "vector"])
+    w.writerow(["path", "path_bytes", *TAG_FIELDS, "top_tags", "vector"])
     for r in records:
         w.writerow([
-            r["path"], *("; ".join(r[f]) if f == "genres" else r[f] for f in TAG_FIELDS),
+            r["path"], r["path_bytes"], *("; ".join(r[f]) if f == "genres" else r[f] for f in TAG_FIELDS),
             "; ".join(f"{t}={p:.3f}" for t, p in r["top_tags"]),
             "" if r["vector"] is None else " ".join(f"{x:.7g}" for x in r["vector"]),
         ])
 
 
 def write_npz(records: list[dict], out: BinaryIO) -> None:
-    """``paths``, ``vectors`` [n, d] (NaN rows where missing), and ``records`` as JSON text."""
+    """``paths`` (display text), ``path_bytes`` (the exact names, bytes), ``vectors`` [n, d]
+    (NaN rows where missing), and ``records`` as JSON text."""
     dims = {len(r["vector"]) for r in records if r["vector"] is not None}
     d = dims.pop() if dims else 0
     vectors = np.full((len(records), d), np.nan, np.float32)
@@ -71,5 +75,7 @@ def write_npz(records: list[dict], out: BinaryIO) -> None:
             vectors[i] = r["vector"]
     meta = io.StringIO()
     write_json([{**r, "vector": None} for r in records], meta)
-    np.savez(out, paths=np.array([r["path"] for r in records], dtype=str), vectors=vectors,
+    exact = [base64.b64decode(r["path_bytes"]) for r in records]
+    np.savez(out, paths=np.array([r["path"] for r in records], dtype=str),
+             path_bytes=np.array(exact, dtype=bytes) if exact else np.zeros(0, "S1"), vectors=vectors,
              records=np.array(meta.getvalue()))

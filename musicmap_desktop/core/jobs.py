@@ -93,9 +93,16 @@ class Progress:
 
 @dataclass
 class EmbedProgress(Progress):
-    """Embedding: tracks done, and the windows heard in them."""
+    """Embedding: tracks done (heard, failed or missing), and the windows heard in them."""
 
     windows: int = 0
+    failed: int = 0  # could not be heard: marked failed with a reason
+    missing: int = 0  # not there any more (a folder or drive gone): kept, retried next time
+    failures: dict[str, list[str]] = field(default_factory=dict)  # reason -> display paths
+
+    @property
+    def embedded(self) -> int:
+        return self.done - self.failed - self.missing
 
     @property
     def windows_rate(self) -> float:

@@ -13,90 +13,158 @@ outgrows ``REGROW`` × the points its last t-SNE saw, until that core reaches
 """
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
+from contextlib import contextmanager
 from typing import Iterator
 
 import numpy as np
 
-from .clusters import choose_k, cluster, k_range, name_clusters
+from .cluster_names import ClusterName, explain_clusters
+from .clusters import choose_k, cluster, k_range
 from .jobs import CancelToken, MapProgress, Phase, Progress
-from .layout import MIN_TSNE, centred_unit_rows, compute_layout, core_size, place_new_points, unit_rows
-from .mapdata import MapData, TrackView
+from .layout import MIN_TSNE, centre_unit_rows_in_place, compute_layout, core_size, place_new_points, unit_rows
+from .map_labels import LabelSet, album_anchors, cluster_anchors
+from .mapdata import CATEGORIES, MapData, TrackView
 from .store import layouts
-from .store import tracks as track_store
-from .store import vectors as vector_store
 from .store.db import Database
-from .store.windows import mean_taggrams
+from .store.map_load import LayoutNotes, load_layout_notes, load_map_rows, save_layout_notes
 
 log = logging.getLogger(__name__)
 
 REGROW = 2.0  # relayout a growing small map when it holds more than this × its t-SNE core
-TOP_TAGS = 5
 
 
 def build_map(db: Database, root: str | None, model_id: str, backbone_id: str, plan: str,
               tag_names, cancel: CancelToken | None = None, k: int | None = None,
-              fresh: bool = False, seed: int = 0, regrow: bool = False,
+              fresh: bool = False, seed: int | None = None, regrow: bool = False,
               provisional: bool = False) -> Iterator[Progress]:
     """Yield progress; the last item is a MapProgress whose ``result`` is the MapData (nothing
-    when cancelled); ``provisional`` says so on it (a map made while embedding goes on)."""
+    when cancelled); ``provisional`` says so on it (a map made while embedding goes on).
+    ``seed`` of a new layout: by default a grown one keeps its base's, a ``fresh`` one takes the
+    next after the newest layout's ("New layout" draws a new map; each seed is kept with it)."""
     cancel = cancel or CancelToken()
     yield Progress(Phase.LOAD)
-    tracks, fps, vectors = load_tracks(db, model_id, root)
-    vectors = centred_unit_rows(vectors)  # similarity, layout and clusters all use these
-    tag_probs = _tag_probs(db, tracks, fps, backbone_id, plan, tag_names)
+    with paused_gc():
+        tracks, fps, vectors, tag_probs = load_tracks(db, model_id, root, backbone_id, plan, tag_names)
+        uniq, first, inverse = _distinct(fps)  # copies of one file share a vector and a spot
+        known = None if fresh else _known_layout(db, model_id, root, uniq)
     if cancel.cancelled:
         return
-    uniq, first, inverse = _distinct(fps)  # copies of one file share a vector and a spot
-    uvec = vectors[first] if tracks else np.zeros((0, 1), np.float32)
-    known = None if fresh else layouts.load_layout(db, model_id, root, layouts.set_hash(uniq))
+    uvec = vectors if first is None else vectors[first]
     if known is not None:
-        xy, method, core, base = _pick(known, known.xy, uniq), known.method, known.core_points, known
+        rows = _rows_of(known, uniq)
+        notes = load_layout_notes(db, known.id) or LayoutNotes()
+        xy, method, core, base, seed = known.xy[rows], known.method, known.core_points, known, notes.seed
     else:
         got = yield from _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow)
         if got is None:
             return
-        xy, method, core, base = got
+        xy, method, core, base, seed = got
+    named = (tracks, inverse, tag_probs, tag_names)
     if known is not None and known.labels is not None and known.k == k:
-        labels, names = _pick(known, known.labels, uniq), known.names
+        labels, names, why = _cached_clusters(db, known, rows, notes, named)
     else:
-        got = yield from _clusters(method, base, uniq, uvec, k, seed, cancel)
+        got = yield from _clusters(db, method, base, uniq, uvec, k, seed, cancel)
         if got is None:
             return
-        labels, names = got
-        names = names or name_clusters(labels[inverse], tracks, tag_probs, tag_names)
-        layouts.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
-    data = MapData(tracks, xy[inverse], vectors, labels[inverse].astype(np.int32), list(names),
-                   tuple(tag_names), tag_probs, model_id)
+        labels, names, why = _named(*got, named)
+        layout_id = layouts.save_layout(db, model_id, root, uniq, xy, labels, names, k, method, core)
+        save_layout_notes(db, layout_id, LayoutNotes(seed, tuple(why)))
+    data = MapData(tracks, _expand(xy, inverse), vectors, np.asarray(_expand(labels, inverse), np.int32),
+                   list(names), tuple(tag_names), tag_probs, model_id)
+    with paused_gc():
+        prepare(data, why)
     yield MapProgress(Phase.DONE, len(tracks), len(tracks), result=data, provisional=provisional)
 
 
-def _tag_probs(db, tracks: list[TrackView], fps: list[str], backbone_id: str, plan: str,
-               tag_names) -> np.ndarray | None:
-    """Mean taggram per track (also sets each track's top tags); None without taggrams."""
-    probs = mean_taggrams(db, fps, backbone_id, plan) if len(tag_names) else None
-    if probs is not None and probs.shape[1] != len(tag_names):
-        log.warning("taggrams have %d tags, expected %d: ignoring them", probs.shape[1], len(tag_names))
-        probs = None
-    _set_top_tags(tracks, probs, tag_names)
-    return probs
+def _cached_clusters(db, known: layouts.StoredLayout, rows, notes: LayoutNotes, named):
+    """(labels, names, evidence) of a cached layout; evidence worked out (and kept) for a layout
+    cached before its notes were. ``named``: (tracks, inverse, tag_probs, tag_names)."""
+    tracks, inverse, tag_probs, tag_names = named
+    labels, names, why = known.labels[rows], known.names, notes.why
+    if why is None or len(why) != len(names):
+        why = _evidence(_expand(labels, inverse), tracks, tag_probs, tag_names)
+        save_layout_notes(db, known.id, LayoutNotes(notes.seed, why))
+    return labels, names, why
 
 
-def _clusters(method, base, uniq, uvec, k, seed, cancel):
-    """(labels, names or None to name afresh) of the distinct fingerprints; None when cancelled."""
+def _named(labels, names, why, named):
+    """Fresh clusters get names and evidence; carried names keep theirs (evidence worked out
+    when the layout they came from kept none)."""
+    if names is not None and why is not None:
+        return labels, names, why
+    tracks, inverse, tag_probs, tag_names = named
+    info = explain_clusters(_expand(labels, inverse), tracks, tag_probs, tag_names)
+    return labels, names or [c.name for c in info], [c.why for c in info]
+
+
+@contextmanager
+def paused_gc():
+    """No cyclic garbage collection while a block makes 100k+ objects that live on (rows, track
+    views, category labels): each collection would walk all of them again, 0.6 s of CPU at 100k
+    tracks (reference counting still frees everything else). Never held across a yield."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def prepare(data: MapData, why=None) -> MapData:
+    """What the window draws besides the points, worked out here (in the map job, not on the
+    GUI thread): the names with their evidence, the labels' anchors, the categories of the
+    colour modes. ``why``: each cluster's evidence, when known (else worked out)."""
+    if why is None or len(why) != len(data.cluster_names):
+        why = _evidence(data.cluster, data.tracks, data.tag_probs, data.tag_names)
+    data.cluster_info = [ClusterName(name, tuple(w)) for name, w in zip(data.cluster_names, why)]
+    for key in CATEGORIES:
+        data.categories(key)
+    albums = album_anchors(data.xy, data.tracks, codes=data.categories("album")[0])
+    data.label_set = LabelSet.build([cluster_anchors(data.xy, data.cluster, data.cluster_names), [], albums])
+    return data
+
+
+def _known_layout(db, model_id: str, root, uniq: list[str]) -> layouts.StoredLayout | None:
+    """The newest cached layout of exactly these fingerprints. Usually that is the newest
+    layout, stored in this very order: one list comparison instead of hashing 100k of them."""
+    latest = layouts.latest_layout(db, model_id, root)
+    if latest is not None and latest.fingerprints == uniq:
+        return latest
+    return layouts.load_layout(db, model_id, root, layouts.set_hash(uniq))
+
+
+def _evidence(labels, tracks, tag_probs, tag_names) -> tuple[tuple[str, ...], ...]:
+    return tuple(c.why for c in explain_clusters(labels, tracks, tag_probs, tag_names))
+
+
+def _expand(values: np.ndarray, inverse: np.ndarray | None) -> np.ndarray:
+    """Per-fingerprint values → per track (no copy when every fingerprint is distinct)."""
+    return values if inverse is None else values[inverse]
+
+
+def _clusters(db, method, base, uniq, uvec, k, seed, cancel):
+    """(labels, names, evidence) of the distinct fingerprints, names and evidence None to
+    work them out afresh; None when cancelled."""
     if method == "placed" and base.labels is not None and base.k == k:
-        return _carry_labels(base, uniq, uvec), base.names  # stable colours and names
+        notes = load_layout_notes(db, base.id) or LayoutNotes()
+        return _carry_labels(base, uniq, uvec), base.names, notes.why  # stable colours and names
     yield Progress(Phase.CLUSTERS, 0, len(uniq))
     labels = cluster(uvec, k or choose_k(uvec, *k_range(len(uvec)), seed=seed), seed)
-    return None if cancel.cancelled else (labels, None)
+    return None if cancel.cancelled else (labels, None, None)
 
 
 def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False):
-    """(xy, method, core points, layout it grew from) for the distinct fingerprints; None when cancelled."""
+    """(xy, method, core points, layout it grew from, seed) for the distinct fingerprints;
+    None when cancelled."""
     n = len(uniq)
     base = None if fresh else layouts.latest_layout(db, model_id, root)
+    if seed is None:
+        seed = _seed_for(db, model_id, root, base, fresh)
     init = None
     if base is not None:
         old, where = _overlap(base, uniq)
@@ -107,11 +175,11 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
             xy[old] = base.xy[where]
             xy[new] = place_new_points(uvec[old], xy[old], uvec[new])
             if not regrow or base.core_points >= min(core_size(n), n / REGROW):
-                return xy, "placed", base.core_points, base
+                return xy, "placed", base.core_points, base, seed
             init = xy  # outgrown: lay out again, starting from where the points are now
     if base is None and not fresh:
         init = yield from _morph_start(db, model_id, root, uniq, uvec)
-    log.info("fresh layout of %d points", n)
+    log.info("fresh layout of %d points (seed %d)", n, seed)
     result = None
     for p in compute_layout(uvec, cancel, seed, init):
         result = p.result
@@ -119,7 +187,15 @@ def _positions(db, model_id, root, uniq, uvec, fresh, seed, cancel, regrow=False
     if result is None:
         return None
     method = "pca" if n < MIN_TSNE else "tsne" if core_size(n) == n else "tsne+landmarks"
-    return result, method, core_size(n), None
+    return result, method, core_size(n), None, seed
+
+
+def _seed_for(db, model_id, root, base, fresh: bool) -> int:
+    """A layout grown from ``base`` keeps its seed; a fresh one takes the next after the newest."""
+    latest = base if base is not None else layouts.latest_layout(db, model_id, root)
+    notes = load_layout_notes(db, latest.id) if latest is not None else None
+    seed = notes.seed if notes is not None else 0
+    return seed + 1 if fresh and latest is not None else seed
 
 
 def _morph_start(db, model_id, root, uniq, uvec):
@@ -141,15 +217,28 @@ def _morph_start(db, model_id, root, uniq, uvec):
 
 
 def _overlap(base: layouts.StoredLayout, uniq: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Indices into uniq of the fingerprints base placed, and their rows in base."""
-    pos = {fp: i for i, fp in enumerate(base.fingerprints)}
-    pairs = [(i, pos[fp]) for i, fp in enumerate(uniq) if fp in pos]
-    return np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
+    """Indices into uniq of the fingerprints base placed, and their rows in base (one sorted
+    search; the identity when base stored exactly uniq, in this order)."""
+    if base.fingerprints == uniq:
+        every = np.arange(len(uniq), dtype=np.int64)
+        return every, every
+    known = np.array(base.fingerprints, dtype=str)
+    if not len(known) or not uniq:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(known, kind="stable")
+    wanted = np.array(uniq, dtype=str)
+    pos = np.minimum(np.searchsorted(known, wanted, sorter=order), len(known) - 1)
+    hit = known[order[pos]] == wanted
+    return np.flatnonzero(hit).astype(np.int64), order[pos[hit]].astype(np.int64)
 
 
-def _pick(base: layouts.StoredLayout, values: np.ndarray, uniq: list[str]) -> np.ndarray:
-    """Rows of a stored array for uniq (every fingerprint of uniq is in base)."""
-    return values[_overlap(base, uniq)[1]]
+def _rows_of(base: layouts.StoredLayout, uniq: list[str]) -> np.ndarray | slice:
+    """Rows of base's arrays for uniq (every fingerprint of uniq is in base); a slice (no copy)
+    when base stored them in this order."""
+    old, where = _overlap(base, uniq)
+    if len(where) != len(uniq):
+        raise ValueError("the layout does not hold every fingerprint of the map")
+    return slice(None) if base.fingerprints == uniq else where
 
 
 def _carry_labels(base: layouts.StoredLayout, uniq: list[str], uvec: np.ndarray) -> np.ndarray:
@@ -169,50 +258,39 @@ def _carry_labels(base: layouts.StoredLayout, uniq: list[str], uvec: np.ndarray)
     return labels
 
 
-def load_tracks(db: Database, model_id: str,
-                root: str | None) -> tuple[list[TrackView], list[str], np.ndarray]:
-    """Every track under root with a vector of this model: views, fingerprints, vectors [n, d]."""
-    ids, vectors = vector_store.load_vectors(db, model_id, root)
-    wanted = set(ids)
-    rows = {}
-    for r in track_store.map_rows(db):
-        if r[0] in wanted:
-            rows[r[0]] = r
-    tracks, fps = [], []
+def load_tracks(db: Database, model_id: str, root: str | None, backbone_id: str = "", plan: str = "",
+                tag_names=()) -> tuple[list[TrackView], list[str], np.ndarray, np.ndarray | None]:
+    """Every track under root with a vector of this model: views, fingerprints, vectors [n, d]
+    centred and unit length, mean auto-tag probabilities [n, tags] (None without taggrams)."""
+    rows = load_map_rows(db, model_id, root, backbone_id, plan)
+    tracks = []
     genre_lists: dict[str, list[str]] = {}  # libraries repeat a few genre lists 100k times: parse each once
-    for i in ids:
-        r = rows[i]
+    for r in rows.tracks:
         text = r[6] or "[]"
         genres = genre_lists.get(text)
         if genres is None:
             genres = genre_lists[text] = json.loads(text)
-        tracks.append(TrackView(
-            id=r[0], path=os.fsdecode(r[1]), title=r[2] or "", artist=r[3] or "", album=r[4] or "",
-            albumartist=r[5] or "", genres=genres, year=r[7], duration=r[8] or 0.0))
-        fps.append(r[9])
-    return tracks, fps, np.asarray(vectors, np.float32)
+        tracks.append(TrackView(r[0], os.fsdecode(r[1]), r[2] or "", r[3] or "", r[4] or "", r[5] or "",
+                                genres, r[7], r[8] or 0.0))
+    probs = rows.taggrams if len(tag_names) else None
+    if probs is not None and probs.shape[1] != len(tag_names):
+        log.warning("taggrams have %d tags, expected %d: ignoring them", probs.shape[1], len(tag_names))
+        probs = None
+    vectors = centre_unit_rows_in_place(rows.vectors) if rows.vectors.size else rows.vectors
+    return tracks, rows.fingerprints, vectors, probs
 
 
-def _set_top_tags(tracks: list[TrackView], tag_probs: np.ndarray | None, tag_names) -> None:
-    if tag_probs is None:
-        return
-    k = min(TOP_TAGS, tag_probs.shape[1])
-    order = np.argsort(-np.nan_to_num(tag_probs, nan=-1.0), axis=1, kind="stable")[:, :k]
-    best = np.round(np.take_along_axis(tag_probs, order, 1).astype(np.float64), 4)
-    names = [str(t) for t in tag_names]
-    # plain lists first: building 100k small lists from numpy scalars is several times slower
-    for t, idx, p, ok in zip(tracks, order.tolist(), best.tolist(), (~np.isnan(tag_probs[:, 0])).tolist()):
-        if ok:
-            t.top_tags = [(names[j], v) for j, v in zip(idx, p)]
-
-
-def _distinct(fps: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Distinct fingerprints in first-seen order, the first row of each, each row's index."""
-    index: dict[str, int] = {}
+def _distinct(fps: list[str]) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+    """Distinct fingerprints in first-seen order, the first row of each, each row's index
+    (both None when every fingerprint is distinct: nothing to pick or spread)."""
+    index = dict.fromkeys(fps)
+    if len(index) == len(fps):
+        return fps, None, None
+    seen: dict[str, int] = {}
     first, inverse = [], np.empty(len(fps), np.int64)
     for row, fp in enumerate(fps):
-        if fp not in index:
-            index[fp] = len(index)
+        if fp not in seen:
+            seen[fp] = len(seen)
             first.append(row)
-        inverse[row] = index[fp]
-    return list(index), np.asarray(first, np.int64), inverse
+        inverse[row] = seen[fp]
+    return list(seen), np.asarray(first, np.int64), inverse

@@ -63,11 +63,37 @@ def robust_centre(xy: np.ndarray) -> int:
     return int(np.argmin(((xy - spot) ** 2).sum(1)))
 
 
+MEDOID_BATCH = 1 << 21  # distances per batch when many small groups' medoids are found at once
+
+
+def _centres(xy: np.ndarray, groups: list[np.ndarray]) -> list[int]:
+    """robust_centre of each group of rows, as a row of xy. Groups of one size up to MEDOID_MAX
+    are done together (8,000 albums at 100k tracks: one array operation per size, not 8,000)."""
+    out = [0] * len(groups)
+    sizes = np.array([len(g) for g in groups], np.int64)
+    for s in np.unique(sizes).tolist():
+        idx = np.flatnonzero(sizes == s)
+        if s <= 2 or s > MEDOID_MAX:
+            for i in idx.tolist():
+                out[i] = int(groups[i][robust_centre(xy[groups[i]])])
+            continue
+        step = max(1, MEDOID_BATCH // (s * s))
+        for lo in range(0, len(idx), step):
+            part = idx[lo:lo + step]
+            rows = np.stack([groups[i] for i in part.tolist()])  # [g, s]
+            pts = xy[rows]
+            spread = np.sqrt(((pts[:, :, None] - pts[:, None]) ** 2).sum(-1)).sum(2)  # as robust_centre
+            for i, row in zip(part.tolist(), rows[np.arange(len(part)), spread.argmin(1)].tolist()):
+                out[i] = row
+    return out
+
+
 def _anchors(xy: np.ndarray, groups: dict, texts: dict, level: int, with_group: bool) -> list[LabelAnchor]:
+    keys = list(groups)
+    members = [np.asarray(groups[key], np.int64) for key in keys]
     out = []
-    for key, rows in groups.items():
-        rows = np.asarray(rows, np.int64)
-        x, y = xy[rows[robust_centre(xy[rows])]]
+    for key, rows, centre in zip(keys, members, _centres(xy, members)):
+        x, y = xy[centre]
         out.append(LabelAnchor(texts[key], float(x), float(y), level, float(len(rows)),
                                int(key) if with_group else -1))
     return out
@@ -91,16 +117,27 @@ def subcluster_anchors(xy: np.ndarray, sub) -> list[LabelAnchor]:
     return _anchors(xy, groups, {s: n.name for s, n in enumerate(sub.names)}, 1, True)
 
 
-def album_anchors(xy: np.ndarray, tracks: list[TrackView],
-                  min_tracks: int = MIN_ALBUM_TRACKS) -> list[LabelAnchor]:
+def album_anchors(xy: np.ndarray, tracks: list[TrackView], min_tracks: int = MIN_ALBUM_TRACKS,
+                  codes: np.ndarray | None = None) -> list[LabelAnchor]:
     """Level 2: album titles (albums of at least ``min_tracks`` tracks, one album per title and
-    album artist) at their densest spot."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, t in enumerate(tracks):
-        if t.album:
-            groups[(t.album, t.albumartist or t.artist)].append(i)
-    groups = {k: v for k, v in groups.items() if len(v) >= min_tracks}
-    return _anchors(np.asarray(xy, np.float64), groups, {k: k[0] for k in groups}, 2, False)
+    album artist) at their densest spot. ``codes``: an album number per track, one per title
+    and album artist (MapData.categories("album")), to skip grouping the tracks again."""
+    if codes is None:
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, t in enumerate(tracks):
+            if t.album:
+                groups[(t.album, t.albumartist or t.artist)].append(i)
+        groups = {k: v for k, v in groups.items() if len(v) >= min_tracks}
+        return _anchors(np.asarray(xy, np.float64), groups, {k: k[0] for k in groups}, 2, False)
+    codes = np.asarray(codes, np.int64)
+    counts = np.bincount(codes) if len(codes) else np.zeros(0, np.int64)
+    big = np.flatnonzero(counts >= min_tracks)  # only these are split out (not 100k singles)
+    rows = np.flatnonzero(counts[codes] >= min_tracks) if len(codes) else codes
+    order = rows[np.argsort(codes[rows], kind="stable")]
+    runs = np.split(order, np.cumsum(counts[big])[:-1])
+    groups = {int(g): r for g, r in zip(big, runs) if tracks[r[0]].album}
+    return _anchors(np.asarray(xy, np.float64), groups, {g: tracks[rows[0]].album for g, rows in groups.items()},
+                    2, False)
 
 
 def to_pixels(xy: np.ndarray, view_range, size) -> np.ndarray:
@@ -172,15 +209,16 @@ class LabelSet:
         return cls([a.text for a in flat], xy, level, np.array([a.priority for a in flat], np.float64),
                    np.array([a.group for a in flat], np.int64), spacing)
 
-    def levels_shown(self, view_range, size, sizes: np.ndarray) -> list[int]:
-        """Level 0, and each deeper level whose anchors are LEVEL_SPACING × their median
-        width apart at this zoom (a level stops at the first one that is not)."""
+    def levels_shown(self, view_range, size, sizes: np.ndarray, always=(0,)) -> list[int]:
+        """The levels in ``always`` (level 0), and each deeper level whose anchors are
+        LEVEL_SPACING × their median width apart at this zoom (a level stops at the first one
+        that is not)."""
         (x0, x1), _ = view_range
         scale = size[0] / max(x1 - x0, 1e-300)  # pixels per data unit (aspect locked)
-        shown = [0]
+        shown = sorted(set(always) | {0})
         for lv in range(1, len(self.spacing)):
             mine = self.level == lv
-            if not mine.any():
+            if lv in shown or not mine.any():
                 continue
             width = float(np.median(np.asarray(sizes)[mine, 0]))
             if self.spacing[lv] * scale < LEVEL_SPACING * width:
@@ -188,11 +226,23 @@ class LabelSet:
             shown.append(lv)
         return shown
 
-    def visible(self, view_range, size, sizes: np.ndarray, pad: float = PAD_PX) -> np.ndarray:
-        """Indices of the labels to draw now: the levels this zoom shows, lower levels first,
-        then by priority; no two overlapping, all inside the view."""
+    def anchors(self) -> list[LabelAnchor]:
+        return [LabelAnchor(t, float(x), float(y), int(lv), float(p), int(g)) for t, (x, y), lv, p, g in
+                zip(self.text, self.xy.tolist(), self.level.tolist(), self.priority.tolist(), self.group.tolist())]
+
+    def with_level(self, level: int, anchors: list[LabelAnchor], drop_groups=()) -> "LabelSet":
+        """These labels with level ``level`` replaced by ``anchors`` (an opened cluster's
+        sub-clusters); labels of ``drop_groups`` on level 0 go too (the opened cluster's own)."""
+        kept = [a for a in self.anchors() if a.level != level and not (a.level == 0 and a.group in drop_groups)]
+        return LabelSet.build([kept, list(anchors)])
+
+    def visible(self, view_range, size, sizes: np.ndarray, pad: float = PAD_PX, always=(0,)) -> np.ndarray:
+        """Indices of the labels to draw now: the levels this zoom shows (``always`` shown
+        whatever the zoom), lower levels first, then by priority; no two overlapping, all
+        inside the view."""
         sizes = np.asarray(sizes, np.float64).reshape(-1, 2)
-        candidates = np.flatnonzero(np.isin(self.level, self.levels_shown(view_range, size, sizes)))
+        shown = self.levels_shown(view_range, size, sizes, always)
+        candidates = np.flatnonzero(np.isin(self.level, shown))
         px = to_pixels(self.xy[candidates], view_range, size)
         w, h = size
         near = (px[:, 0] > -w) & (px[:, 0] < 2 * w) & (px[:, 1] > -h) & (px[:, 1] < 2 * h)

@@ -15,7 +15,9 @@ from .embed import EmbedSettings, Engine, embed_library
 from .jobs import CancelToken, Phase, Progress
 from .scan import scan
 from .store import ids, windows
-from .store.db import Database
+from .store.db import Database, db_path
+from .store.lock import updating
+from .store.paths import display
 from .store.layouts import latest_layout
 from .track_vectors import vectorize
 
@@ -38,10 +40,6 @@ def refresh_library(db: Database, plan: RefreshPlan,
                     tag_names: tuple[str, ...], cancel: CancelToken) -> Iterator[Progress]:
     """``make_engine(plan.vectors)``: the engine for that model's backbone (a fine-tuned one
     re-analyses the audio; its windows are cached under its own backbone id)."""
-    if plan.scan:
-        yield from scan(plan.root, db, cancel)
-    if cancel.cancelled:
-        return
     engine = make_engine(plan.vectors) if plan.embed else None
     if engine is not None:
         backbone_id = engine.backbone_id
@@ -52,21 +50,34 @@ def refresh_library(db: Database, plan: RefreshPlan,
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).
     regrow = latest_layout(db, _map_model_id(db, plan, backbone_id), plan.root) is None
-    if engine is not None:
-        interval, last_map = MAP_EVERY_SECONDS, time.monotonic()
-        for p in embed_library(db, plan.root, engine, plan.settings, cancel):
-            yield p
-            if p.phase is Phase.EMBED and time.monotonic() - last_map > interval:
-                yield from _vectors(db, plan, backbone_id, cancel)
-                yield from _map(db, plan, backbone_id, tag_names, cancel, True, regrow)
-                # Each provisional map costs more as the library grows: space them out.
-                interval, last_map = interval * 2, time.monotonic()
-        if cancel.cancelled:
-            return
+    if plan.scan or engine is not None:
+        # The cache's update lock from the scan to the end of the embedding, so that no other
+        # process slips in between; a map from the cache alone takes none.
+        with updating(db_path(db), f"updating {display(plan.root)}"):
+            yield from _update(db, plan, engine, backbone_id, tag_names, cancel, regrow)
+    if cancel.cancelled:
+        return
     yield from _vectors(db, plan, backbone_id, cancel)
     if cancel.cancelled:
         return
     yield from _map(db, plan, backbone_id, tag_names, cancel, False, regrow)
+
+
+def _update(db, plan: RefreshPlan, engine, backbone_id: str, tag_names, cancel,
+            regrow: bool) -> Iterator[Progress]:
+    """Scan, then embed what is new, with a provisional map now and then."""
+    if plan.scan:
+        yield from scan(plan.root, db, cancel)
+    if cancel.cancelled or engine is None:
+        return
+    interval, last_map = MAP_EVERY_SECONDS, time.monotonic()
+    for p in embed_library(db, plan.root, engine, plan.settings, cancel):
+        yield p
+        if p.phase is Phase.EMBED and time.monotonic() - last_map > interval:
+            yield from _vectors(db, plan, backbone_id, cancel)
+            yield from _map(db, plan, backbone_id, tag_names, cancel, True, regrow)
+            # Each provisional map costs more as the library grows: space them out.
+            interval, last_map = interval * 2, time.monotonic()
 
 
 def _vectors(db, plan: RefreshPlan, backbone_id: str, cancel) -> Iterator[Progress]:

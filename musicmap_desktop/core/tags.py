@@ -6,6 +6,8 @@ Multi-value tags stay lists.
 """
 from __future__ import annotations
 
+import logging
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -13,9 +15,16 @@ from typing import BinaryIO
 
 import mutagen
 
+from . import lenient_tags
 from .formats import HEADER_BYTES, codec_name, mutagen_classes
 
+log = logging.getLogger(__name__)
+
 UNKNOWN_ARTIST = "Unknown artist"
+MAX_SECONDS = 7 * 24 * 3600.0  # a week: longer is a damaged header
+# Track and disc numbers (and header rates) beyond this are damage, not data; they would not
+# even fit SQLite's INTEGER.
+MAX_NUMBER = 2**31 - 1
 
 _FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title", "tit2", "©nam", "wm/title", "\xa9nam"),
@@ -56,20 +65,53 @@ class TrackInfo:
 
 def read_info(f: BinaryIO, path: str) -> TrackInfo:
     """Parse an open (read-only) file. Raises NotAudioError with a readable reason."""
-    try:
-        audio = open_mutagen(f)
-    except mutagen.MutagenError as e:
-        raise NotAudioError(f"unreadable audio header: {e}") from None
-    except Exception as e:  # mutagen raises plain errors on some damaged files
-        raise NotAudioError(f"damaged file ({type(e).__name__}: {e})") from None
+    audio = _open(f)
     if audio is None:
         raise NotAudioError("not a recognised audio format")
     info = audio.info
     duration = float(getattr(info, "length", 0.0) or 0.0)
+    if not math.isfinite(duration) or duration > MAX_SECONDS:
+        raise NotAudioError(f"damaged header (duration {duration} s)")
     if duration <= 0:
         raise NotAudioError("no audio data (duration is zero)")
+    _check_pcm_length(f, audio, duration)
     fields = _normalise(audio.tags)
     return _build(fields, path, audio, duration)
+
+
+def _check_pcm_length(f: BinaryIO, audio, duration: float) -> None:
+    """A WAV or AIFF cut short still promises its full length in its header (mutagen believes
+    it; libsndfile then pads with silence): the file must hold that many bytes of samples."""
+    info = audio.info
+    bits, channels, rate = (getattr(info, k, 0) or 0 for k in ("bits_per_sample", "channels", "sample_rate"))
+    if type(audio).__name__ not in ("WAVE", "AIFF") or not (bits and channels and rate):
+        return
+    f.seek(0, os.SEEK_END)
+    held = f.tell() / (rate * channels * bits / 8)  # an upper bound: the header counts too
+    if duration > held + 0.05:
+        raise NotAudioError(f"truncated: the file holds at most {held:.1f} s of the {duration:.1f} s "
+                            "its header promises")
+
+
+def _open(f: BinaryIO):
+    """mutagen's view of the file; where mutagen rejects it for a bad tag, the lenient one."""
+    try:
+        return open_mutagen(f)
+    except Exception as e:  # mutagen raises plain errors on some damaged files
+        error = e
+    f.seek(0)
+    head = f.read(HEADER_BYTES)
+    try:
+        audio = lenient_tags.read(f, head)
+    except Exception as e:  # the stream header is damaged too: mutagen's reason stands
+        log.debug("lenient read failed too: %r", e)
+        audio = None
+    if audio is not None:
+        log.info("tags read leniently (mutagen: %s: %s)", type(error).__name__, error)
+        return audio
+    if isinstance(error, mutagen.MutagenError):
+        raise NotAudioError(f"unreadable audio header: {error}") from None
+    raise NotAudioError(f"damaged file ({type(error).__name__}: {error})") from None
 
 
 def open_mutagen(f: BinaryIO):
@@ -100,9 +142,9 @@ def _build(fields: dict[str, list[str]], path: str, audio, duration: float) -> T
         discnumber=_number(_first(fields, "discnumber")),
         duration=duration,
         # Opus always decodes at 48 kHz; mutagen reports no rate for it.
-        sample_rate=getattr(info, "sample_rate", None) or (48000 if codec == "opus" else None),
-        channels=getattr(info, "channels", None) or None,
-        bitrate=getattr(info, "bitrate", None) or None,
+        sample_rate=_in_range(getattr(info, "sample_rate", None)) or (48000 if codec == "opus" else None),
+        channels=_in_range(getattr(info, "channels", None)),
+        bitrate=_in_range(getattr(info, "bitrate", None)),
         codec=codec,
         tags=fields,
     )
@@ -163,8 +205,13 @@ def _first(fields: dict[str, list[str]], name: str) -> str | None:
 
 
 def _number(text: str | None) -> int | None:
-    m = re.match(r"\s*(\d+)", text or "")
-    return int(m.group(1)) if m else None
+    m = re.match(r"\s*(\d{1,10})(?!\d)", text or "")  # eleven digits and more: damage
+    return int(m.group(1)) if m and int(m.group(1)) <= MAX_NUMBER else None
+
+
+def _in_range(value) -> int | None:
+    """A header or tag integer that makes sense, else None (a damaged header's absurd rate)."""
+    return value if isinstance(value, int) and 0 < value <= MAX_NUMBER else None
 
 
 def _year(date: str | None) -> int | None:
@@ -176,12 +223,18 @@ def _codec(audio) -> str:
     codec = getattr(audio.info, "codec", None)  # MP4 gives 'mp4a.40.2' / 'alac'
     if codec:
         return "aac" if str(codec).startswith("mp4a") else str(codec)
-    return codec_name(type(audio).__name__)
+    return codec_name(getattr(audio, "kind", None) or type(audio).__name__)
 
 
 def _stem(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0]
+    """The file name as a title: display text (a non-UTF-8 name's bytes become U+FFFD, as the
+    store's paths.display_text does; this module stays below the store)."""
+    return _display(os.path.splitext(os.path.basename(path))[0])
 
 
 def _folder_name(path: str) -> str:
-    return os.path.basename(os.path.dirname(path)) or "Unknown album"
+    return _display(os.path.basename(os.path.dirname(path))) or "Unknown album"
+
+
+def _display(name: str) -> str:
+    return os.fsencode(name).decode("utf-8", "replace")

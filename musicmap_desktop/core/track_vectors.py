@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .album_models import AlbumModelEntry
+from .album_models import AlbumModelEntry, load_album_model
 from .jobs import CancelToken, Phase, Progress
 from .store import ids, vectors, windows
 from .store.db import BatchedWrites, Database
@@ -33,9 +33,7 @@ def vectorize(db: Database, root: str | None, backbone_id: str, plan: str,
         yield Progress(Phase.DONE, 0, 0, result=progress)
         return
     yield progress
-    from ..model.model_file import load_album_model
-
-    model = load_album_model(entry.path, device)
+    model = load_album_model(entry, device)
     step = ZWCCN_BATCH if entry.needs_pools else BATCH
     with BatchedWrites(db, every_seconds=2.0) as batch:
         for start in range(0, len(pending), step):

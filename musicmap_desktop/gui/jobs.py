@@ -8,13 +8,15 @@ Widgets are only touched by slots on the GUI thread.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-import traceback
 from typing import Callable, Iterator
 
 from PySide6.QtCore import QThread, Signal
 
+from ..core.errors import CacheDamaged, UserError
 from ..core.jobs import CancelToken, Progress
+from ..system.crash import write_report
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ JobFactory = Callable[[CancelToken], Iterator[Progress]]
 class JobThread(QThread):
     progress = Signal(object)  # Progress
     done = Signal(object, bool)  # result of the last item, cancelled?
-    failed = Signal(str)
+    failed = Signal(str)  # one line for the status bar: the user's error, or a bug with its crash report
 
     def __init__(self, make_job: JobFactory, min_interval: float = 0.05, parent=None) -> None:
         super().__init__(parent)
@@ -46,8 +48,27 @@ class JobThread(QThread):
                 if now - last_emit >= self._min_interval or p.result is not None or p.phase != last_phase:
                     last_emit, last_phase = now, p.phase
                     self.progress.emit(p)
-        except Exception as e:  # a job bug must reach the user, not kill the thread silently
-            log.error("job failed: %s", traceback.format_exc())
-            self.failed.emit(f"{type(e).__name__}: {e}")
+        except CacheDamaged as e:  # start-up offers the way out (gui/damaged_cache.py)
+            log.warning("job stopped: %s", e)
+            self.failed.emit(f"The cache is damaged ({e.detail}). Quit and start musicmap again: it offers "
+                             "to set it aside and start a new one. Your music is not affected.")
+            return
+        except UserError as e:  # the user can act on it: said in the status bar, no traceback
+            log.warning("job stopped: %s", e)
+            text = str(e)
+            self.failed.emit(text[:1].upper() + text[1:])  # a sentence in the status bar
+            return
+        except Exception as e:  # a bug: its traceback goes to the log and a crash report
+            self.failed.emit(_crash_report(e))
             return
         self.done.emit(result, self.token.cancelled)
+
+
+def _crash_report(e: Exception) -> str:
+    """Write the crash report of a job's bug; the one line the window shows for it."""
+    try:
+        path = write_report(type(e), e, e.__traceback__, threading.current_thread().name)
+    except OSError as err:
+        path = f"(none written: {err})"
+    log.error("job failed (a bug); crash report: %s", path, exc_info=e)
+    return f"Failed: {type(e).__name__}: {e} (a bug; crash report: {path})"

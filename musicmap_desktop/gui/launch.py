@@ -33,9 +33,15 @@ def configure(app: QApplication) -> None:
     app.setWindowIcon(app_icon())
 
 
-def run(make_window: Callable[[QSettings], object], folder: str | None) -> int:
+def application() -> QApplication:
+    """The one QApplication, configured (a dialog before the window needs it too)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure(app)
+    return app
+
+
+def run(make_window: Callable[[QSettings], object], folder: str | None) -> int:
+    app = application()
     reporter = crash_dialog.install(app)
     try:
         settings = QSettings()

@@ -16,6 +16,7 @@ from ..core.mapdata import MapData, start_positions
 from ..core.refresh import RefreshPlan
 from ..core.text import format_duration, summary_text
 from .colors import COLOR_MODES, color_mode, saved_mode_name
+from .excluded_folders import ExcludedFoldersDialog
 from .legend import Legend
 from .map_view import MapView
 from .playback import Playback
@@ -104,7 +105,9 @@ class MainWindow(QMainWindow):
         self.rescan_action = QAction("Rescan", self, shortcut=QKeySequence.Refresh, triggered=self.rescan)
         self.fresh_action = QAction("New layout", self, triggered=lambda: self.rescan(fresh=True))
         self.problems_action = QAction("Problems…", self, triggered=self.show_problems)
-        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action):
+        self.excluded_action = QAction("Excluded folders…", self, triggered=self.show_excluded_folders)
+        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action,
+                  self.excluded_action):
             menu.addAction(a)
         self.vectors_menu = menu.addMenu("Track vectors")
         self.vectors_menu.aboutToShow.connect(self._fill_vectors_menu)
@@ -150,12 +153,11 @@ class MainWindow(QMainWindow):
         s.scan_finished.connect(lambda summary: self.status_label.setText(summary_text(summary).splitlines()[1].strip()))
         s.map_ready.connect(self.show_map)
         s.finished.connect(self._on_finished)
-        s.failed.connect(lambda msg: self._set_idle(f"Failed: {msg}"))
+        s.failed.connect(self._set_idle)  # the user's error as is; a bug names its crash report
         self.cancel_button.clicked.connect(self.session.cancel)
         self.now_bar.next_similar_requested.connect(self.playback.play_next_similar)
         self.welcome.folder_chosen.connect(self.open_library)
-        self.map_view.coloring_changed.connect(self.legend.set_coloring)
-        self.legend.entry_clicked.connect(lambda key: self.map_view.highlight(self.map_view.coloring.members(key)))
+        self.legend.bind(self.map_view)  # colours, highlight and clearing it, open cluster and back
         self.search.search_changed.connect(self.map_view.highlight)
         self.search.cleared.connect(self.map_view.clear_highlight)
         self.search.activated.connect(self.map_view.center_on)
@@ -212,6 +214,10 @@ class MainWindow(QMainWindow):
         if self.folder:
             ProblemsDialog(self.session.cache, self.folder, self, on_retry=self.rescan).exec()
 
+    def show_excluded_folders(self) -> None:
+        if self.folder:
+            ExcludedFoldersDialog(self.session.cache, self.folder, self, on_change=self.rescan).exec()
+
     def _restore_color_mode(self) -> None:
         saved = self.settings.value(COLOR_MODE_KEY, COLOR_MODES[0].name)
         name = saved_mode_name(saved)
@@ -222,10 +228,10 @@ class MainWindow(QMainWindow):
     def _apply_color_mode(self) -> None:
         mode = color_mode(self.color_mode.currentData())
         self.tag_choice.setVisible(mode.needs_tag)
-        try:
-            self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
-        except ValueError as e:
-            self.status_label.setText(str(e))
+        if self.map_view.data is not None and not mode.available(self.map_view.data):
+            self.status_label.setText("This map has no auto-tags yet: they come as the tracks are heard.")
+            return
+        self.map_view.set_color_mode(mode.name, self.tag_choice.currentText() if mode.needs_tag else None)
 
     # ---- progress -----------------------------------------------------------------
     def _on_progress(self, p: Progress) -> None:

@@ -6,6 +6,7 @@ from typing import Callable
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
 from ..core.store.db import Cache, transaction
+from ..core.store.libraries import folder_problems
 from ..core.store.paths import display
 from ..core.store.tracks import failed_paths, mark_for_retry
 
@@ -32,11 +33,16 @@ class ProblemsDialog(QDialog):
 
     def refresh(self) -> None:
         self.tree.clear()
-        self.paths = failed_paths(self.cache.connect(), self.folder)
+        db = self.cache.connect()
+        self.paths = failed_paths(db, self.folder)
         for path, reason in self.paths:
             self.tree.addTopLevelItem(QTreeWidgetItem([display(path), reason]))
+        skipped = folder_problems(db, self.folder)  # folders and links: seen again at every scan
+        for path, reason in skipped:
+            self.tree.addTopLevelItem(QTreeWidgetItem([path, reason]))
         self.summary.setText(f"{len(self.paths)} file(s) could not be used. They are skipped until they "
-                             "change; Retry reads them again now.")
+                             "change; Retry reads them again now."
+                             + (f" {len(skipped)} folder(s), link(s) or special file(s) were skipped." if skipped else ""))
         self.retry_button.setEnabled(bool(self.paths))
 
     def retry(self) -> None:

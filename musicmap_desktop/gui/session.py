@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.album_models import AUTO, AlbumModelEntry, VectorModels
 from ..core.embed_pool import Engines
-from ..core.store.db import Cache
+from ..core.store.db import Cache, cache_errors
 from ..core.jobs import MapProgress, Progress
 from ..core.refresh import RefreshPlan, refresh_library
 from ..core.scan import ScanSummary
@@ -54,7 +54,8 @@ class LibrarySession(QObject):
 
         def job(token):  # runs on the job's thread: its own connection, closed when it ends
             try:
-                yield from refresh_library(cache.connect(), plan, make_engine, tags, token)
+                with cache_errors(cache.path):  # a damaged or read-only cache: one line, no crash
+                    yield from refresh_library(cache.connect(), plan, make_engine, tags, token)
             finally:
                 cache.release()
 

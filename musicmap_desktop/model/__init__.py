@@ -1,9 +1,11 @@
 """Backbone model: Musicnn port (torch), its log-mel front-end, the album model, checkpoint conversion.
 
 Modules: ``configuration`` (the audio constants), ``melspec`` (audio -> log-mel windows),
-``musicnn`` (the network), ``backbone`` / ``ort_backbone`` (segments -> window features, in
-torch or ONNX Runtime), ``registry`` (bundled weights and their digest), ``digest`` (a model
-file's sha256), ``album`` / ``aggregate`` (window features -> track vectors), ``finetuned``
-(a fine-tuned top), ``tf_checkpoint`` + ``convert`` (one-off conversion of the official TF
-checkpoints; numpy only). No core, GUI or Qt here: cache ids are made in core/store/ids.py.
+``musicnn`` (the network), ``lean`` (the same network without its dead filters, the engines'
+default), ``backbone`` / ``ort_backbone`` (segments -> window features, in torch or ONNX
+Runtime), ``onnx_export`` (the bundled ONNX graphs), ``registry`` (bundled weights and their
+digest), ``digest`` (a model file's sha256), ``album`` / ``aggregate`` (window features ->
+track vectors), ``finetuned`` (a fine-tuned top), ``tf_checkpoint`` + ``convert`` (one-off
+conversion of the official TF checkpoints; numpy only). No core, GUI or Qt here: cache ids
+are made in core/store/ids.py.
 """

@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .digest import file_sha256
-from .model_file import ALBUM_METADATA_KEY, safetensors_metadata
+from .model_file import ALBUM_METADATA_KEY, ModelFileError, safetensors_metadata
 
 BN_EPS = 1e-3  # Keras BatchNormalization default (the seed was Keras)
 BN_MOMENTUM = 0.01  # Keras momentum 0.99
@@ -182,11 +182,11 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumMo
     path = Path(path)
     meta = safetensors_metadata(path, METADATA_KEY, "an album model")
     if meta.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
+        raise ModelFileError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
     try:
         config = AlbumModelConfig(**meta["config"])
-    except TypeError as e:
-        raise ValueError(f"{path}: bad config {meta['config']}: {e}") from e
+    except (TypeError, KeyError) as e:
+        raise ModelFileError(f"{path}: bad config {meta.get('config')}: {e}") from e
     model = AlbumModel(config)
     model.load_state_dict(load_file(str(path), device="cpu"), strict=True)
     model.metadata = meta.get("extra", {})

@@ -12,6 +12,10 @@ from .melspec import log_mel
 log = logging.getLogger(__name__)
 
 
+class DeviceUnavailable(Exception):
+    """The device asked for is not there (no CUDA GPU, no Metal); the CLI says so in one line."""
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' prefers CUDA, then Apple's MPS, then the CPU."""
     if name == "auto":
@@ -21,9 +25,9 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is available to torch")
+        raise DeviceUnavailable("--device cuda: no CUDA GPU is available to torch")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps: Apple Metal is not available to torch")
+        raise DeviceUnavailable("--device mps: Apple Metal is not available to torch")
     return device
 
 
@@ -37,8 +41,11 @@ class MusicnnBackbone:
     """Turns 16 kHz segments of ``WINDOW_SEGMENT`` samples into 200-d features + 50 tags (+ pools)."""
 
     def __init__(self, name: str = registry.DEFAULT_MODEL, device: str = "auto",
-                 batch_size: int | None = None, threads: int | None = None, top: str | None = None) -> None:
-        """``top``: a fine-tuned top file (model/finetuned.py) replacing the stock one."""
+                 batch_size: int | None = None, threads: int | None = None, top: str | None = None,
+                 lean: bool = True) -> None:
+        """``top``: a fine-tuned top file (model/finetuned.py) replacing the stock one.
+        ``lean``: drop the dead filters (model/lean.py: the same outputs, ~5x fewer operations);
+        False runs every filter, as the port does."""
         if threads:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
@@ -50,6 +57,10 @@ class MusicnnBackbone:
             loaded = finetuned.build(name, top, self.device)
         self.name, self.top = name, top  # what it is: the engine keys its windows by them
         self.model = loaded.model
+        if lean:
+            from .lean import lean as make_lean
+
+            make_lean(getattr(self.model, "base", self.model))  # a FinetunedMusicnn keeps its Musicnn in .base
         self.tags = loaded.tags
         self.batch_size = batch_size or default_batch_size(self.device)
 

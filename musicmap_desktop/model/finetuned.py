@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from . import registry
-from .model_file import safetensors_metadata
+from .model_file import ModelFileError, safetensors_metadata
 from .musicnn import TOP_MODULES, Musicnn
 
 METADATA_KEY = "musicmap_backbone_top"
@@ -72,5 +72,5 @@ def _check_base(meta: dict, base_name: str, top_path) -> None:
     wanted = registry.weights_sha256(base_name)
     found = meta.get("base_weights_sha256")
     if (found or wanted) != wanted or meta.get("base_backbone", base_name) != base_name:
-        raise ValueError(f"{top_path} was fine-tuned from {meta.get('base_backbone')} "
+        raise ModelFileError(f"{top_path} was fine-tuned from {meta.get('base_backbone')} "
                          f"(weights {str(found)[:12]}), not from {base_name} (weights {wanted[:12]})")

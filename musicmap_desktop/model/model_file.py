@@ -16,24 +16,33 @@ from safetensors import SafetensorError, safe_open
 ALBUM_METADATA_KEY = "musicmap_album"
 
 
+class ModelFileError(Exception):
+    """A model file that cannot be used: a pickle, a foreign or damaged file, another
+    architecture. (Core turns it into the user's error where the user chose the model.)"""
+
+
 def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
-    """The JSON under ``key`` in a safetensors file's metadata; ValueError for pickles and foreign files."""
+    """The JSON under ``key`` in a safetensors file's metadata; ModelFileError for pickles and
+    foreign files."""
     with open(path, "rb") as f:  # FileNotFoundError stays what it is
         head = f.read(9)
     if head[:2] == b"PK" or head[:1] == b"\x80":
-        raise ValueError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
+        raise ModelFileError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
     try:
-        with safe_open(str(path), framework="numpy") as f:
+        with safe_open(str(path), framework="numpy") as f:  # numpy: reading metadata needs no torch
             raw = (f.metadata() or {}).get(key)
     except SafetensorError as e:
-        raise ValueError(f"{path} is not a valid safetensors file: {e}") from e
+        raise ModelFileError(f"{path} is not a valid safetensors file: {e}") from e
     if raw is None:
-        raise ValueError(f"{path} has no {key!r} metadata; not {what}")
-    return json.loads(raw)
+        raise ModelFileError(f"{path} has no {key!r} metadata; not {what}")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ModelFileError(f"{path}: its {key!r} metadata is not JSON ({e})") from e
 
 
 def architecture(path: str | os.PathLike) -> str:
-    """``album_v5`` or ``zwccn_v1`` (ValueError for anything that is not an album model)."""
+    """``album_v5`` or ``zwccn_v1`` (ModelFileError for anything that is not an album model)."""
     return safetensors_metadata(path, ALBUM_METADATA_KEY, "an album model").get("architecture", "")
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from .digest import file_sha256
-from .model_file import ALBUM_METADATA_KEY, safetensors_metadata
+from .model_file import ALBUM_METADATA_KEY, ModelFileError, safetensors_metadata
 
 ARCHITECTURE = "zwccn_v1"
 SHRINKAGE = 0.9  # issue-14 folds: fixed 0.9 = nested choice (+0.063 both, MSD); 0.9 best on 20-album libraries
@@ -182,19 +182,19 @@ def save(model: ZwccnModel, path: str | os.PathLike, extra_metadata: dict | None
 
 
 def load(path: str | os.PathLike) -> ZwccnModel:
-    """Read a file written by save(). Never unpickles."""
+    """Read a file written by save(); ModelFileError for anything else. Never unpickles."""
     meta = safetensors_metadata(path, ALBUM_METADATA_KEY, "an album model")
     if meta.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
+        raise ModelFileError(f"{path}: architecture {meta.get('architecture')!r} != {ARCHITECTURE!r}")
     try:
         raw = dict(meta["config"])
         config = ZwccnConfig(**{**raw, "block_dims": tuple(raw.get("block_dims", ()))})
     except (TypeError, KeyError) as e:
-        raise ValueError(f"{path}: bad config {meta.get('config')}: {e}") from e
+        raise ModelFileError(f"{path}: bad config {meta.get('config')}: {e}") from e
     arrays = load_file(str(path))
     if set(arrays) != set(_TENSORS):
-        raise ValueError(f"{path}: tensors {sorted(arrays)} != {sorted(_TENSORS)}")
+        raise ModelFileError(f"{path}: tensors {sorted(arrays)} != {sorted(_TENSORS)}")
     d_in = sum(config.block_dims)
     if arrays["projection"].shape != (d_in, config.dim) or any(arrays[k].shape != (d_in,) for k in _TENSORS[:3]):
-        raise ValueError(f"{path}: array shapes do not match the config {config}")
+        raise ModelFileError(f"{path}: array shapes do not match the config {config}")
     return ZwccnModel(config, **{k: arrays[k].astype(np.float32) for k in _TENSORS}, metadata=meta.get("extra", {}))

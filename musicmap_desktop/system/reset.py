@@ -16,14 +16,14 @@ from .paths import cache_dir, log_dir, models_dir, settings_location
 def targets(db_path: str) -> list[str]:
     """What a reset deletes: the cache database with its WAL side files, then our folders."""
     files = []
-    if not os.path.exists(db_path) or _is_sqlite(db_path):  # `--db song.mp3` must not cost the song
-        files += [db_path + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+    if not os.path.exists(db_path) or is_sqlite_file(db_path):  # `--db song.mp3` must not cost the song
+        files += [db_path + suffix for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
     if sys.platform != "win32":  # there the settings are a registry key, not a file
         files.append(settings_location())
     return files + [models_dir(), cache_dir(), log_dir()]
 
 
-def _is_sqlite(path: str) -> bool:
+def is_sqlite_file(path: str) -> bool:
     try:
         with open(path, "rb") as f:
             return f.read(16) == b"SQLite format 3\x00"

@@ -8,6 +8,7 @@ import torch
 
 from musicmap_desktop.core import album_models, track_vectors
 from musicmap_desktop.core.album_models import AlbumModelEntry, VectorModels, choose_model
+from musicmap_desktop.core.errors import UserError
 from musicmap_desktop.core.jobs import CancelToken
 from musicmap_desktop.core.map_build import build_map
 from musicmap_desktop.core.store import vectors as vector_store
@@ -52,9 +53,9 @@ def test_newest_complete_model_is_chosen(tmp_path, no_bundled):
     assert choose_model(old.removeprefix("album-")[:6], models, BACKBONE).id == old
     assert choose_model("meanmax", models, BACKBONE) is None
     assert choose_model("auto", models, "another-backbone") is None  # trained on other features
-    with pytest.raises(ValueError, match="matches no model"):
+    with pytest.raises(UserError, match="matches no model"):
         choose_model("album-000000000000", models, BACKBONE)
-    with pytest.raises(ValueError, match="no bundled"):
+    with pytest.raises(UserError, match="no bundled"):
         choose_model("bundled", models, BACKBONE)
 
 

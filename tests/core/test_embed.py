@@ -106,6 +106,15 @@ def test_a_tracks_pools_from_its_chunks_are_those_of_all_its_windows():
     np.testing.assert_array_equal(got[753:], max_pool.max(0))
 
 
+def test_lean_and_full_networks_keep_the_id_existing_caches_use():
+    """The lean network gives the full one's bits (tests/model/test_lean.py), so windows cached
+    before it was the default stay valid: the id is the weights' one, whichever form runs."""
+    from musicmap_desktop.core.store.ids import backbone_id
+
+    made = {InWorkers("msd_musicnn", 1, network=n).backbone_id for n in ("lean", "full")}
+    assert made == {backbone_id("msd_musicnn")} == {"msd_musicnn-e0bce6028902"}
+
+
 def test_same_file_same_settings_gives_bit_identical_vectors(tmp_path, real_backbone):
     path = make_track(tmp_path / "m", "a", "ogg", seconds=40, style=3)
     db = scanned(tmp_path / "m", tmp_path)
@@ -196,3 +205,23 @@ def test_every_window_of_a_two_hour_file_in_bounded_chunks(tmp_path):
     done = run(db, tmp_path / "m", Recording(), EmbedSettings(n_windows=None))
     assert done.done == 1 and sum(sizes) == done.windows == 2406  # 7200 s / 2.992 s per window
     assert max(sizes) <= 64  # never the whole track in memory at once
+
+
+def test_decode_failure_of_a_non_utf8_name_is_recorded_and_later_tracks_are_embedded(tmp_path):
+    """Issue 10, item 1: the reason is stored as text (it once quoted the path's escaped bytes)."""
+    root = tmp_path / "m"
+    cut = make_track(root, "a", "flac", seconds=6, tags={"title": "Cut"})
+    data = cut.read_bytes()
+    raw = os.path.join(os.fsencode(root), b"trunc\xe9.flac")
+    with open(raw, "wb") as f:
+        f.write(data[: len(data) // 3])
+    cut.unlink()
+    make_track(root, "zz after", "wav", seconds=4)
+    db = scanned(root, tmp_path)
+    done = run(db, root, FakeBackbone())
+    rows = {os.fsencode(os.path.basename(r["path"])): r for r in iter_tracks(db)}
+    assert rows[b"trunc\xe9.flac"]["status"] == "failed"
+    assert rows[b"trunc\xe9.flac"]["reason"].startswith("cannot decode audio: ")
+    assert "\\udce9" not in ascii(rows[b"trunc\xe9.flac"]["reason"])
+    assert rows[b"zz after.wav"]["status"] == "ok" and done.done == 2
+    assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1

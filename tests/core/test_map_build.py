@@ -42,7 +42,8 @@ def test_map_data_is_consistent_and_clusters_are_the_albums(lib):
         assert c == album_of[t.album]  # one cluster per album
         assert t.albumartist in data.cluster_names[c] and t.genres[0] in data.cluster_names[c]
     t0 = data.tracks[0]
-    assert t0.top_tags[0] == (TAGS[ALBUMS.index(next(a for a in ALBUMS if a[1] == t0.album))], 0.7998)
+    assert data.top_tags(0)[0] == (TAGS[ALBUMS.index(next(a for a in ALBUMS if a[1] == t0.album))], 0.7998)
+    assert len(data.top_tags(0)) == 5 and t0.top_tags == []  # on demand, not 100k lists at load
     assert methods(lib.db) == ["tsne"]
 
 
@@ -88,11 +89,55 @@ def test_moved_files_keep_their_place_and_copies_share_one(lib):
     assert len(data) == 37 and "tsne" not in phases
 
 
-def test_fresh_relayout_and_cancel(lib):
+def seeds(db):
+    return [r[0] for r in db.execute("SELECT seed FROM layout_notes ORDER BY layout_id")]
+
+
+def test_new_layout_draws_a_new_map_with_a_new_seed_kept_with_it(lib):
     first, _ = lib.build()
-    again, phases = lib.build(fresh=True)
-    assert "tsne" in phases
-    np.testing.assert_array_equal(first.xy, again.xy)  # deterministic for the same seed
+    again, phases = lib.build(fresh=True)  # Library → New layout
+    assert "tsne" in phases and seeds(lib.db) == [0, 1]
+    assert np.abs(first.xy - again.xy).max() > 0.2  # not the same map again (issue 12)
+    third, _ = lib.build(fresh=True)
+    assert seeds(lib.db) == [0, 1, 2] and np.abs(third.xy - again.xy).max() > 0.2
+    cached, phases = lib.build()  # a restart shows the newest layout as it was
+    assert "tsne" not in phases
+    np.testing.assert_array_equal(cached.xy, third.xy)
+    redo, _ = lib.build(fresh=True, seed=2)  # the kept seed lays the same map out again
+    np.testing.assert_array_equal(redo.xy, third.xy)
+    for data in (first, again, third):  # every layout still clusters the albums
+        album_of = {t.album: c for t, c in zip(data.tracks, data.cluster)}
+        assert len(set(album_of.values())) == 3
+
+
+def test_a_map_grown_from_a_new_layout_keeps_its_seed(lib):
+    lib.build()
+    lib.build(fresh=True)
+    lib.add("new", 1)
+    lib.build()
+    assert seeds(lib.db) == [0, 1, 1]
+
+
+def test_cached_names_come_with_their_evidence(lib):
+    first, _ = lib.build()
+    assert [c.name for c in first.cluster_info] == first.cluster_names
+    assert all(c.why and "Cluster" not in c.name for c in first.cluster_info)
+    lib.db.execute("DELETE FROM layout_notes")  # a cache made before the notes were kept
+    second, phases = lib.build()
+    assert "clusters" not in phases and second.cluster_info == first.cluster_info
+    assert len(seeds(lib.db)) == 1  # … and kept now
+
+
+def test_the_map_job_prepares_labels_and_categories(lib):
+    data, _ = lib.build()
+    texts = data.label_set.text
+    assert set(data.cluster_names) <= set(texts) and {"Battle", "Melodies", "Neon"} <= set(texts)
+    codes, values = data.categories("album")
+    assert values == sorted(values) and [values[c] for c in codes] == [f"{t.album} — {t.albumartist}" for t in data.tracks]
+
+
+def test_cancel_stops_a_fresh_layout(lib):
+    lib.build()
     token = CancelToken()
     token.cancel()
     assert lib.build(cancel=token, fresh=True)[0] is None

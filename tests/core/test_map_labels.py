@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from musicmap_desktop.core.clusters import open_cluster
 from musicmap_desktop.core.map_labels import (
-    LabelSet, album_anchors, cluster_anchors, place_labels, robust_centre, subcluster_anchors, to_pixels,
+    LabelAnchor, LabelSet, album_anchors, cluster_anchors, place_labels, robust_centre, subcluster_anchors, to_pixels,
 )
 from musicmap_desktop.core.mapdata import TrackView
 
@@ -126,3 +126,37 @@ def test_zooming_in_adds_album_names_and_nothing_piles_up():
 def test_an_empty_label_set():
     empty = LabelSet.build([[], [], []])
     assert empty.visible(((0, 1), (0, 1)), (100, 100), np.zeros((0, 2))).tolist() == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 80), min_size=1, max_size=40), st.integers(0, 2**16))
+def test_album_anchors_from_codes_match_the_per_album_medoids(sizes, seed):
+    # The map job groups by the album codes it already has and finds the medoids of every
+    # album of one size at once; each anchor must still be robust_centre of its album.
+    from musicmap_desktop.core.mapdata import MapData
+
+    rng = np.random.default_rng(seed)
+    album = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    xy = rng.normal(size=(len(album), 2))
+    tracks = [tv(i, f"Album {a}" if a % 7 else "", f"Artist {a % 3}") for i, a in enumerate(album)]
+    data = MapData(tracks, xy, np.zeros((len(album), 1)), np.zeros(len(album), np.int32), [])
+    fast = album_anchors(xy, tracks, codes=data.categories("album")[0])
+    slow = album_anchors(xy, tracks)
+    assert sorted((a.text, a.x, a.y, a.priority) for a in fast) == sorted((a.text, a.x, a.y, a.priority) for a in slow)
+    for a in fast:
+        rows = np.flatnonzero([t.album == a.text for t in tracks])
+        assert (a.x, a.y) == tuple(xy[rows[robust_centre(xy[rows])]])
+
+
+def test_an_opened_cluster_swaps_in_its_sub_cluster_labels_shown_at_any_zoom():
+    xy, labels, tracks = library(n_clusters=3, albums_per=4)
+    base = LabelSet.build([cluster_anchors(xy, labels, ["A", "B", "C"]), [], album_anchors(xy, tracks)])
+    subs = [LabelAnchor(f"sub {s}", float(xy[s * 10, 0]), float(xy[s * 10, 1]), 1, 10.0, s) for s in range(4)]
+    opened = base.with_level(1, subs, drop_groups=(0,))
+    assert "A" not in opened.text and {"B", "C"} <= set(opened.text)  # the opened cluster's own name goes
+    assert sum(t.startswith("sub") for t in opened.text) == 4 and (opened.level == 2).sum() == (base.level == 2).sum()
+    sizes = np.array([(8.0 * len(t), 14.0) for t in opened.text])
+    whole = ((-1.5, 1.5), (-1.5, 1.5))
+    assert 1 not in opened.levels_shown(whole, (400, 400), sizes)  # too crowded for level 1 here …
+    shown = [opened.text[i] for i in opened.visible(whole, (400, 400), sizes, always=(0, 1))]
+    assert any(t.startswith("sub") for t in shown)  # … unless the view asks for it

@@ -152,3 +152,51 @@ def test_retry_rereads_a_failed_file_that_did_not_change(tmp_path, db, reads):
     reads.clear()
     s = run_scan(tmp_path / "m", db)
     assert reads == [str(bad)] and s.failed == 1
+
+
+def test_a_library_folder_that_is_gone_is_a_clear_error_and_changes_nothing(tmp_path, db):
+    """Issue 10, item 5: an unplugged drive: the scan refuses instead of emptying the library."""
+    from musicmap_desktop.core.errors import UserError
+
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=2, formats=["wav"])
+    run_scan(tmp_path / "m", db)
+    (tmp_path / "m").rename(tmp_path / "unplugged")
+    with pytest.raises(UserError, match="is not there"):
+        run_scan(tmp_path / "m", db)
+    assert len(rows(db)) == 2
+
+
+def test_an_empty_mount_point_keeps_the_library(tmp_path, db):
+    make_library(tmp_path / "m", n_albums=1, tracks_per_album=2, formats=["wav"])
+    run_scan(tmp_path / "m", db)
+    shutil.move(str(tmp_path / "m" / "Artist 1"), str(tmp_path / "away"))  # the drive is not mounted
+    summary = run_scan(tmp_path / "m", db)
+    assert (summary.offline, summary.removed, len(rows(db))) == (2, 0, 2)
+    shutil.move(str(tmp_path / "away"), str(tmp_path / "m" / "Artist 1"))
+    assert run_scan(tmp_path / "m", db).unchanged == 2
+
+
+def test_excluded_folders_are_not_walked_and_their_tracks_leave_the_library(tmp_path, db):
+    """Issue 12, item 7: excluded folders (audiobooks, podcasts) are saved with the library."""
+    from musicmap_desktop.core.store.db import transaction
+    from musicmap_desktop.core.store.libraries import exclude_folder, excluded_folders, include_folder
+
+    make_track(tmp_path / "m" / "Albums", "song", "wav", seed=1)
+    make_track(tmp_path / "m" / "Audiobooks" / "Book", "chapter 1", "wav", seed=2)
+    make_track(tmp_path / "m" / "Podcasts", "episode", "wav", seed=3)
+    assert run_scan(tmp_path / "m", db).new == 3
+    book_fp = rows(db)["chapter 1.wav"]["fingerprint"]
+    with transaction(db):
+        exclude_folder(db, str(tmp_path / "m"), str(tmp_path / "m" / "Audiobooks"))
+        exclude_folder(db, str(tmp_path / "m"), str(tmp_path / "m" / "Podcasts"))
+    make_track(tmp_path / "m" / "Audiobooks" / "Book", "chapter 2", "wav", seed=4)  # never read
+    summary = run_scan(tmp_path / "m", db)
+    assert (summary.excluded, summary.removed, summary.new) == (2, 0, 0)
+    assert list(rows(db)) == ["song.wav"]
+    assert excluded_folders(db, str(tmp_path / "m")) == [str(tmp_path / "m" / "Audiobooks"),
+                                                         str(tmp_path / "m" / "Podcasts")]
+    assert db.execute("SELECT COUNT(*) FROM removed_fingerprints WHERE fingerprint = ?", [book_fp]).fetchone() == (1,)
+    with transaction(db):
+        assert include_folder(db, str(tmp_path / "m"), str(tmp_path / "m" / "Audiobooks"))
+    summary = run_scan(tmp_path / "m", db)
+    assert summary.new == 2 and sorted(rows(db)) == ["chapter 1.wav", "chapter 2.wav", "song.wav"]

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from audio_factory import make_track, write_long_silent_wav
+from audio_factory import EXTENSIONS, make_track, poke_bytes, write_long_silent_wav
 from musicmap_desktop.core import scan as scan_module
 from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.store.libraries import failed_tracks
@@ -160,8 +160,8 @@ def test_file_deleted_between_listing_and_reading(music, tmp_path, monkeypatch):
     doomed = make_track(music, "doomed", "ogg")
     real_walk = scan_module.walk_audio
 
-    def walk_then_delete(root, problems):
-        entries = list(real_walk(root, problems))
+    def walk_then_delete(root, problems, *rest):
+        entries = list(real_walk(root, problems, *rest))
         doomed.unlink()
         return iter(entries)
 
@@ -169,3 +169,112 @@ def test_file_deleted_between_listing_and_reading(music, tmp_path, monkeypatch):
     s, rows, _ = run(music, tmp_path)
     assert s.vanished == 1
     assert "doomed.ogg" not in rows
+
+
+# ---- issue 10, item 1: text derived from a path is display text; the exact bytes stay in BLOBs ----
+
+def test_non_utf8_file_name_without_a_title_tag_gets_a_display_title(music, tmp_path):
+    raw = os.path.join(os.fsencode(music), b"caf\xe9.flac")
+    os.rename(make_track(music, "tmp", "flac"), raw)  # no tags: the title comes from the name
+    s, rows, db = run(music, tmp_path)
+    row = rows[os.fsdecode(b"caf\xe9.flac")]
+    assert (row["status"], row["title"]) == ("ok", "caf\ufffd")
+    assert os.fsencode(row["path"]) == raw  # the exact bytes, in the BLOB column
+    assert s.new == 2
+
+
+def test_non_utf8_folder_name_as_album_keeps_the_sibling_folders(music, tmp_path):
+    folder = os.path.join(os.fsencode(music), b"caf\xe9")
+    os.makedirs(folder)
+    os.rename(make_track(music, "tmp", "wav"), os.path.join(folder, b"01.wav"))  # no album tag
+    make_track(music / "zzz later", "after", "flac", tags={"title": "After"})
+    s, rows, _ = run(music, tmp_path)
+    assert rows["01.wav"]["album"] == "caf\ufffd" and rows["01.wav"]["status"] == "ok"
+    assert rows["after.flac"]["status"] == "ok" and s.new == 3
+
+
+# ---- item 2: numbers out of any sensible range become NULL ----
+
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "wv"])
+def test_absurd_track_and_disc_numbers_become_null(music, tmp_path, fmt):
+    make_track(music, "huge", fmt, tags={"title": "Huge", "tracknumber": "99999999999999999999999/0",
+                                         "discnumber": "18446744073709551616", "date": "99999999999999999999"})
+    make_track(music, "sane", fmt, tags={"title": "Sane", "tracknumber": "7/12", "discnumber": "2"})
+    s, rows, _ = run(music, tmp_path)
+    huge, sane = rows["huge" + EXTENSIONS[fmt]], rows["sane" + EXTENSIONS[fmt]]
+    assert (huge["status"], huge["title"], huge["tracknumber"], huge["discnumber"]) == ("ok", "Huge", None, None)
+    assert (sane["tracknumber"], sane["discnumber"]) == (7, 2)
+    assert s.new == 3 and s.failed == 0
+
+
+# ---- item 3: a bad APEv2 or ASF tag loses that tag, not the track ----
+
+def test_latin1_bytes_in_an_apev2_tag_lose_that_tag_not_the_track(music, tmp_path):
+    path = make_track(music, "latin", "wv", tags={"title": "QQXQ", "artist": "Good Artist", "tracknumber": "3"})
+    poke_bytes(path, b"QQXQ", b"caf\xe9")  # not UTF-8: mutagen rejects the whole file
+    s, rows, _ = run(music, tmp_path)
+    row = rows["latin.wv"]
+    assert (row["status"], row["codec"], row["title"], row["artist"], row["tracknumber"]) == \
+        ("ok", "wavpack", "caf\ufffd", "Good Artist", 3)
+    assert row["duration"] == pytest.approx(2.0, abs=0.05) and s.failed == 0
+
+
+@pytest.mark.parametrize("field, placeholder, bad", [
+    ("title", "QZ", "Q".encode("utf-16-le") + b"\x00\xd8"),  # ContentDescription: a lone high surrogate
+    ("genre", "GenQ", "Gen".encode("utf-16-le") + b"\x00\xdc"),  # ExtendedContentDescription: a lone low one
+])
+def test_a_lone_surrogate_in_an_asf_tag_loses_that_tag_not_the_track(music, tmp_path, field, placeholder, bad):
+    tags = {"title": "Title", "artist": "Good Artist", "album": "Good Album", "genre": "Rock", "tracknumber": "4"}
+    path = make_track(music, "wide", "wma", tags={**tags, field: placeholder})
+    poke_bytes(path, placeholder.encode("utf-16-le"), bad)
+    s, rows, _ = run(music, tmp_path)
+    row = rows["wide.wma"]
+    assert (row["status"], row["codec"], row["artist"], row["album"], row["tracknumber"]) == \
+        ("ok", "wma", "Good Artist", "Good Album", 4)
+    assert row[field if field == "title" else "genres_json"].count("\ufffd") == 1
+    assert row["duration"] == pytest.approx(2.0, abs=0.1) and s.failed == 0
+
+
+# ---- item 4: a WAV (or AIFF) cut short is caught ----
+
+@pytest.mark.parametrize("fmt", ["wav", "aiff"])
+def test_pcm_file_cut_short_is_failed_as_truncated(music, tmp_path, fmt):
+    path = make_track(music, "cut", fmt, seconds=30, tags={"title": "Cut"})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 10])  # the header still promises 30 s
+    s, rows, _ = run(music, tmp_path)
+    row = rows["cut" + EXTENSIONS[fmt]]
+    assert row["status"] == "failed"
+    assert row["reason"] == "truncated: the file holds at most 3.0 s of the 30.0 s its header promises"
+    assert s.failed == 1
+
+
+def test_whole_pcm_file_is_not_truncated(music, tmp_path):
+    make_track(music, "whole", "wav", seconds=3)
+    _, rows, _ = run(music, tmp_path)
+    assert rows["whole.wav"]["status"] == "ok"
+
+
+# ---- item 9: broken symlinks and FIFOs are reported like unreadable folders ----
+
+def test_broken_symlink_and_fifo_are_in_the_summary_and_the_problems(music, tmp_path):
+    os.symlink(tmp_path / "elsewhere" / "song.mp3", music / "link.mp3")
+    os.mkfifo(music / "pipe.ogg")
+    s, rows, db = run(music, tmp_path)
+    expected = {(str(music / "link.mp3"), "broken symlink (what it points to is not there), skipped"),
+                (str(music / "pipe.ogg"), "not a regular file (a FIFO, socket or device), skipped")}
+    assert {(p.path, p.reason) for p in s.folder_problems} == expected
+    assert expected <= set(failed_tracks(db)) and list(rows) == ["good.flac"]
+
+
+def test_rf64_wav_is_read(music, tmp_path):
+    """Found by the boundary's property test: mutagen does not read RF64 (WAV over 4 GB); libsndfile does."""
+    import subprocess
+
+    plain = make_track(tmp_path / "src", "plain", "wav", seconds=2)
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(plain), "-rf64", "always",
+                    str(music / "big.wav")], check=True)
+    _, rows, _ = run(music, tmp_path)
+    row = rows["big.wav"]
+    assert (row["status"], row["title"], row["codec"], row["sample_rate"]) == ("ok", "big", "pcm", 22050)
+    assert row["duration"] == pytest.approx(2.0, abs=0.01)

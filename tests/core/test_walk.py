@@ -62,6 +62,16 @@ def test_chmod_000_folder_is_reported(tmp_path):
         locked.chmod(0o755)
 
 
-def test_broken_symlink_is_ignored(tmp_path):
+def test_broken_symlinks_and_fifos_are_reported_like_unreadable_folders(tmp_path):
+    """Issue 10, item 9: skipped, and said why (a cover's dangling link is no one's concern)."""
     os.symlink(tmp_path / "nowhere.mp3", tmp_path / "dangling.mp3")
-    assert list(walk_audio(str(tmp_path), [])) == []
+    os.symlink(tmp_path / "gone", tmp_path / "Old Album")  # a folder link whose target went away
+    os.symlink(tmp_path / "nowhere.jpg", tmp_path / "cover.jpg")
+    os.mkfifo(tmp_path / "pipe.flac")
+    problems = []
+    assert list(walk_audio(str(tmp_path), problems)) == []
+    assert sorted((os.path.basename(p.path), p.reason) for p in problems) == [
+        ("Old Album", "broken symlink (what it points to is not there), skipped"),
+        ("dangling.mp3", "broken symlink (what it points to is not there), skipped"),
+        ("pipe.flac", "not a regular file (a FIFO, socket or device), skipped"),
+    ]

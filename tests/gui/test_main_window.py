@@ -114,14 +114,12 @@ def test_one_engine_for_the_window_and_clicks_touch_no_new_connection(qtbot, win
     assert closed == built
 
 
-def test_hover_shows_tooltip(qtbot, window, tmp_path):
+def test_hover_shows_the_card(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, tmp_path / "music")
     mv = window.map_view
     with qtbot.waitSignal(mv.hovered, timeout=5000, check_params_cb=lambda i: i == 3):
         qtbot.mouseMove(mv.canvas, mv.point_to_widget(3))
-    from PySide6.QtWidgets import QToolTip
-
-    assert window.data.tracks[3].title in QToolTip.text()
+    assert mv.card.isVisible() and window.data.tracks[3].title in mv.card.text.text()
 
 
 def test_search_highlights_and_enter_centres(qtbot, window, tmp_path):

@@ -1,39 +1,18 @@
 """The map, its colours, legend and search box, driven like a user would (pytest-qt)."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QToolTip
 
-from musicmap_desktop.core.mapdata import MapData, TrackView
+from map_factory import blobs, drag
 from musicmap_desktop.gui import colors
 from musicmap_desktop.gui.legend import Legend
 from musicmap_desktop.gui.map_view import MapView
 from musicmap_desktop.gui.search_box import SearchBox, matches
 
-CENTRES = [(0.0, 0.0), (10.0, 0.0), (5.0, 8.0)]
-TAGS = ("rock", "pop", "electronic", "jazz")
-
-
-def blobs(per_blob=12, seed=0) -> MapData:
-    """Three well separated blobs; blob b holds tracks b*per_blob .. (b+1)*per_blob-1."""
-    rng = np.random.default_rng(seed)
-    xy = np.concatenate([rng.uniform(-1.2, 1.2, (per_blob, 2)) + c for c in CENTRES]).astype(np.float32)
-    n = len(xy)
-    tracks = [TrackView(i, f"/music/a{i % 5}/t{i}.mp3", f"Song {i}", f"Artist {i % 5}", f"Album {i // 4}",
-                        albumartist=f"Band {i // 4}", genres=[["Rock", "Jazz", "Pop"][i // per_blob]],
-                        year=1990 + i % 3,
-                        duration=61 + i, top_tags=[(TAGS[i // per_blob], 0.9)]) for i in range(n)]
-    probs = np.zeros((n, len(TAGS)), np.float32)
-    probs[:, 0] = np.linspace(0, 1, n)
-    vectors = np.eye(n, 8, dtype=np.float32)
-    cluster = np.repeat(np.arange(3), per_blob).astype(np.int32)
-    return MapData(tracks, xy, vectors, cluster, ["rock blob", "jazz blob", "pop blob"], TAGS, probs)
-
-
 @pytest.fixture
 def view(qtbot):
-    v = MapView()
+    v = MapView(dark=True)  # one look for the pixel tests; test_colors and test_map_overlays cover both
     qtbot.addWidget(v)
     v.resize(640, 480)
     v.show()
@@ -54,15 +33,18 @@ def test_clicking_empty_space_emits_nothing(qtbot, view):
         qtbot.mouseClick(view.canvas, Qt.LeftButton, pos=QPoint(3, 3))
 
 
-def test_hover_emits_index_and_shows_tooltip(qtbot, view):
+def test_hover_emits_index_and_shows_a_card_that_stays(qtbot, view):
     with qtbot.waitSignal(view.hovered, timeout=2000) as blocker:
         qtbot.mouseMove(view.canvas, view.point_to_widget(7))
     assert blocker.args == [7]
-    assert QToolTip.isVisible()
-    assert "Song 7" in QToolTip.text() and "Artist 2" in QToolTip.text() and "1:08" in QToolTip.text()
+    assert view.card.isVisible() and not QToolTip.isVisible()  # a card, not a tooltip (issue 12)
+    text = view.card.text.text()
+    assert "Song 7" in text and "Artist 2" in text and "Album 1" in text and "1:08" in text and "rock" in text
+    qtbot.wait(1600)  # the tooltip it replaces vanished after about a second
+    assert view.card.isVisible() and view.card.index == 7
     with qtbot.waitSignal(view.hovered, timeout=2000) as blocker:
         qtbot.mouseMove(view.canvas, QPoint(3, 3))
-    assert blocker.args == [-1]
+    assert blocker.args == [-1] and not view.card.isVisible()
 
 
 def test_refresh_with_keep_view_keeps_the_users_zoom(view):
@@ -89,20 +71,22 @@ def test_colour_modes_change_groups_and_legend(qtbot, view):
     qtbot.addWidget(legend)
     view.coloring_changed.connect(legend.set_coloring)
     legend.set_coloring(view.coloring)
-    assert len(view.scatter_items()) == 3 and legend.labels()[0] == "rock blob  (12)"
+    assert view.color_group_count() == 3 and legend.labels()[0] == "rock blob  (12)"
     view.set_color_mode("artist")
-    assert len(view.scatter_items()) == 5 and len(legend.labels()) == 5
+    assert view.color_group_count() == 5 and len(legend.labels()) == 5
     view.set_color_mode("year")
     assert [e.label for e in view.coloring.entries] == ["1990", "1991", "1992"]
     view.set_color_mode("tag", "rock")
-    assert view.coloring.continuous and len(view.scatter_items()) == colors.TAG_BINS
+    assert view.coloring.continuous and view.color_group_count() == colors.TAG_BINS
     assert legend.title.text() == "Auto-tag “rock”"
     with pytest.raises(ValueError):
         view.set_color_mode("mood")
     assert view.coloring.mode == "tag"  # a bad mode changes nothing
+    key = view.coloring.entries[2].key
+    row = legend.row_of(key)
     with qtbot.waitSignal(legend.entry_clicked) as blocker:
-        legend.list.itemClicked.emit(legend.list.item(2))
-    assert blocker.args == [view.coloring.entries[2].key]
+        qtbot.mouseClick(legend.list.viewport(), Qt.LeftButton, pos=legend.list.visualItemRect(row).center())
+    assert blocker.args == [key]
 
 
 def test_switching_modes_reuses_scatter_items(view):
@@ -161,20 +145,6 @@ def test_highlight_dims_everything_but_the_matches(view):
     assert _pixel(view, 2).lightness() == bright[2]
 
 
-def _drag(qtbot, widget, points, modifiers=Qt.NoModifier):
-    """Press at points[0], move through the rest, release: real mouse events with modifiers."""
-    def send(kind, pos, button, buttons):
-        p = QPointF(pos)
-        event = QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons, modifiers)
-        QApplication.sendEvent(widget, event)
-
-    send(QEvent.MouseButtonPress, points[0], Qt.LeftButton, Qt.LeftButton)
-    for p in points[1:]:
-        qtbot.wait(20)  # pyqtgraph drops moves closer than 10 ms apart
-        send(QEvent.MouseMove, p, Qt.NoButton, Qt.LeftButton)
-    send(QEvent.MouseButtonRelease, points[-1], Qt.LeftButton, Qt.NoButton)
-
-
 def _corners(view, rows):
     pts = [view.point_to_widget(i) for i in rows]
     xs, ys = [p.x() for p in pts], [p.y() for p in pts]
@@ -185,7 +155,7 @@ def test_shift_drag_box_selects_exactly_one_blob(qtbot, view):
     start, end = _corners(view, range(12, 24))
     before = view.view_box.viewRange()
     with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
-        _drag(qtbot, view.canvas, [start, (start + end) / 2, end], Qt.ShiftModifier)
+        drag(qtbot, view.canvas, [start, (start + end) / 2, end], Qt.ShiftModifier)
     assert sorted(blocker.args[0]) == list(range(12, 24))
     assert view.view_box.viewRange() == before  # selecting did not pan
 
@@ -195,14 +165,14 @@ def test_lasso_mode_selects_inside_the_drawn_polygon(qtbot, view):
     (x0, y0), (x1, y1) = [(p.x(), p.y()) for p in _corners(view, range(0, 12))]
     ring = [QPoint(x0, y0), QPoint(x1, y0), QPoint(x1, y1), QPoint(x0, y1), QPoint(x0, y0 + 2)]
     with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
-        _drag(qtbot, view.canvas, ring)
+        drag(qtbot, view.canvas, ring)
     assert sorted(blocker.args[0]) == list(range(12))
 
 
 def test_plain_drag_pans_and_selects_nothing(qtbot, view):
     before = view.view_box.viewRange()
     with qtbot.assertNotEmitted(view.selection_changed):
-        _drag(qtbot, view.canvas, [QPoint(300, 200), QPoint(340, 220), QPoint(380, 240)])
+        drag(qtbot, view.canvas, [QPoint(300, 200), QPoint(340, 220), QPoint(380, 240)])
     assert view.view_box.viewRange() != before
 
 

@@ -120,15 +120,15 @@ def test_load_refuses_pickle(tmp_path, monkeypatch):
         raise AssertionError("load() must never unpickle")
 
     monkeypatch.setattr(torch, "load", no_unpickling)
-    with pytest.raises(ValueError, match="pickle"):
+    with pytest.raises(album.ModelFileError, match="pickle"):
         album.load(path)
     legacy = tmp_path / "legacy.pt"
     torch.save(m.state_dict(), legacy, _use_new_zipfile_serialization=False)
-    with pytest.raises(ValueError, match="pickle"):
+    with pytest.raises(album.ModelFileError, match="pickle"):
         album.load(legacy)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not a header....")
-    with pytest.raises(ValueError, match="safetensors"):
+    with pytest.raises(album.ModelFileError, match="safetensors"):
         album.load(junk)
 
 

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from musicmap_desktop.core.embed_pool import InProcess, decode_task
 from musicmap_desktop.core.windows import WINDOW_FRAMES
-from musicmap_desktop.model.backbone import MusicnnBackbone, resolve_device
+from musicmap_desktop.model.backbone import DeviceUnavailable, MusicnnBackbone, resolve_device
 
 REF = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference" / "musicnn_reference.npz"
 
@@ -29,12 +29,16 @@ def ref():
         return {k: z[k] for k in z.files}
 
 
-@pytest.mark.parametrize("name, key", [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")])
-def test_file_to_features_matches_official_model(tmp_path, ref, name, key):
+MODELS = [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")]
+
+
+@pytest.mark.parametrize("lean", [False, True], ids=["full", "lean"])  # full: the fp32 port as is
+@pytest.mark.parametrize("name, key", MODELS)
+def test_file_to_features_matches_official_model(tmp_path, ref, name, key, lean):
     path = tmp_path / "clip16k.wav"
     sf.write(path, ref["audio_16k"], 16000, subtype="FLOAT")  # 16 kHz float already: bit-exact input
     frames = [i * WINDOW_FRAMES for i in range(10)]  # the official windows, back to back
-    backbone = MusicnnBackbone(name, device="cpu", batch_size=3)
+    backbone = MusicnnBackbone(name, device="cpu", batch_size=3, lean=lean)
     feats, taggram, pools = backbone.embed_segments(decode_task(str(path), frames))
     want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
     assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)
@@ -57,18 +61,19 @@ def test_device_auto_falls_back_to_cpu_without_gpu():
 
     if not torch.cuda.is_available():
         assert resolve_device("auto").type in ("cpu", "mps")
-        with pytest.raises(ValueError, match="no CUDA GPU"):
+        with pytest.raises(DeviceUnavailable, match="no CUDA GPU"):
             resolve_device("cuda")
 
 
-@pytest.mark.parametrize("name, key", [("msd_musicnn", "msd"), ("mtt_musicnn", "mtt")])
-def test_onnx_runtime_engine_matches_official_model(tmp_path, ref, name, key):
+@pytest.mark.parametrize("graph", ["full", "lean"])  # full: the plain export of the fp32 port
+@pytest.mark.parametrize("name, key", MODELS)
+def test_onnx_runtime_engine_matches_official_model(tmp_path, ref, name, key, graph):
     from musicmap_desktop.model.ort_backbone import OrtBackbone
 
     path = tmp_path / "clip16k.wav"
     sf.write(path, ref["audio_16k"], 16000, subtype="FLOAT")
     frames = [i * WINDOW_FRAMES for i in range(10)]
-    backbone = OrtBackbone(name, threads=1, batch_size=3)
+    backbone = OrtBackbone(name, threads=1, batch_size=3, graph=graph)
     feats, taggram, pools = backbone.embed_segments(decode_task(str(path), frames))  # one pass, all three
     want_p, want_t = ref[f"{key}_net_penultimate"], ref[f"{key}_net_taggram"]
     assert np.abs(feats - want_p).max() <= 1e-5 * np.ptp(want_p)

@@ -100,12 +100,12 @@ def test_save_and_load_round_trip_bit_for_bit(tmp_path):
 def test_pickles_and_foreign_files_are_refused(tmp_path):
     evil = tmp_path / "evil.safetensors"
     evil.write_bytes(pickle.dumps({"mean": np.zeros(3)}))
-    with pytest.raises(ValueError, match="pickle"):
+    with pytest.raises(model_file.ModelFileError, match="pickle"):
         zwccn.load(evil)
     from safetensors.numpy import save_file
 
     save_file({"x": np.zeros(2, np.float32)}, str(tmp_path / "foreign.safetensors"))
-    with pytest.raises(ValueError, match="no 'musicmap_album' metadata"):
+    with pytest.raises(model_file.ModelFileError, match="no 'musicmap_album' metadata"):
         model_file.load_album_model(tmp_path / "foreign.safetensors")
 
 
@@ -114,7 +114,7 @@ def test_a_file_whose_arrays_do_not_match_its_config_is_refused(tmp_path):
     model = zwccn.fit(raw, albums)
     model.projection = model.projection[:, :7]
     zwccn.save(model, tmp_path / "bad.safetensors")
-    with pytest.raises(ValueError, match="shapes"):
+    with pytest.raises(model_file.ModelFileError, match="shapes"):
         zwccn.load(tmp_path / "bad.safetensors")
 
 

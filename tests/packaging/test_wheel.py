@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow  # builds and installs: minutes (./scripts/test -m
 
 # Package data that must ship and be found through importlib.resources once installed.
 MUST_SHIP = ["musicmap_desktop/weights/msd_musicnn.safetensors", "musicmap_desktop/weights/msd_musicnn.onnx",
+             "musicmap_desktop/weights/msd_musicnn.lean.onnx",  # the CPU engine's default graph
              "musicmap_desktop/weights/mtt_musicnn.json", "musicmap_desktop/weights/LICENSE-musicnn.txt",
              "musicmap_desktop/resources/io.github.musicmap.MusicmapDesktop.desktop",
              "musicmap_desktop/resources/io.github.musicmap.MusicmapDesktop.metainfo.xml",

@@ -19,6 +19,7 @@ from musicmap_desktop.core.store import windows as window_store
 from musicmap_desktop.core.store.db import open_db
 from musicmap_desktop.core.store.ids import vector_model_id
 from musicmap_desktop.model import finetuned, registry
+from musicmap_desktop.model.album import ModelFileError
 from musicmap_desktop.model.musicnn import TOP_MODULES
 from tests.trainer.conftest import _private_home, _quiet_main as _main  # (pytest --import-mode=importlib)
 from trainer import finetune
@@ -111,11 +112,11 @@ def test_loading_a_top_refuses_pickles_and_other_weights(tmp_path):
     stock = registry.build("msd_musicnn").model
     pickled = tmp_path / "top.safetensors"
     torch.save(finetuned.MusicnnTop(stock).state_dict(), pickled)
-    with pytest.raises(ValueError, match="pickle"):
+    with pytest.raises(ModelFileError, match="pickle"):
         MusicnnBackbone("msd_musicnn", "cpu", top=str(pickled))
     path = tmp_path / "ok.safetensors"
     finetuned.save_top(finetuned.MusicnnTop(stock), path, "msd_musicnn")
-    with pytest.raises(ValueError, match="fine-tuned from"):
+    with pytest.raises(ModelFileError, match="fine-tuned from"):
         finetuned.build("mtt_musicnn", path)
 
 

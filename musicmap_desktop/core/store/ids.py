@@ -2,7 +2,9 @@
 
 - window plan: ``all`` | ``n<windows>-skip<seconds>`` (which windows of a track were heard)
 - backbone id: ``<name>-<sha256[:12] of its weights>``; fine-tuned: ``<stock id>+ft-<sha256[:12] of its top>``
-  (the ``windows`` and ``track_tags`` tables)
+  (the ``windows`` and ``track_tags`` tables). One id for every form of the same weights (torch or
+  ONNX Runtime, the lean network or the full one): they give the same features (the lean and
+  full forms the same bits, tests/model/test_lean.py), so windows cached by one serve the others.
 - album model id: ``album-<sha256[:12] of its weights>`` (also its file name in the models folder)
 - vector model id (the ``vectors`` and ``layouts`` tables): ``meanmax:<backbone>:<plan>`` for the
   untrained mean‖max vector, ``<album model id>:<backbone>:<plan>`` for an album model's,

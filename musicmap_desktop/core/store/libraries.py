@@ -1,5 +1,6 @@
-"""The ``libraries`` and ``folder_problems`` tables: the folders scanned, and what in them
-could not be read; with the failed tracks, the problems a user is shown."""
+"""The ``libraries``, ``folder_problems`` and ``excluded_folders`` tables: the folders scanned,
+what in them could not be read, and what their scans leave out; with the failed tracks, the
+problems a user is shown."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .db import Database
-from .paths import display, path_key, under
+from .paths import display, display_text, path_key, under
 from .tracks import failed_paths
 
 if TYPE_CHECKING:
@@ -26,20 +27,42 @@ def record_scan(db: Database, root: str, problems: list[WalkProblem]) -> None:
     db.execute("DELETE FROM folder_problems WHERE root = ?", [key])
     db.conn.executemany(
         "INSERT INTO folder_problems (root, path, display_path, reason, seen_at) VALUES (?, ?, ?, ?, ?)",
-        [(key, path_key(p.path), display(p.path), p.reason, now) for p in problems],
+        [(key, path_key(p.path), display(p.path), display_text(p.reason), now) for p in problems],
     )
+
+
+def excluded_folders(db: Database, root: str) -> list[str]:
+    """The folders of the library at ``root`` that its scans leave out, sorted."""
+    return sorted(os.fsdecode(bytes(r[0])) for r in db.execute(
+        "SELECT path FROM excluded_folders WHERE root = ?", [path_key(root)]))
+
+
+def exclude_folder(db: Database, root: str, folder: str) -> None:
+    """Leave ``folder`` (inside ``root``) out of the library's scans from now on."""
+    db.execute("INSERT INTO libraries (root, display_root) VALUES (?, ?) ON CONFLICT(root) DO NOTHING",
+               [path_key(root), display(root)])
+    db.execute("INSERT OR IGNORE INTO excluded_folders (root, path, display_path, added_at) VALUES (?, ?, ?, ?)",
+               [path_key(root), path_key(folder), display(folder), time.time()])
+
+
+def include_folder(db: Database, root: str, folder: str) -> bool:
+    """Scan ``folder`` again; False when it was not excluded."""
+    return db.execute("DELETE FROM excluded_folders WHERE root = ? AND path = ?",
+                      [path_key(root), path_key(folder)]).rowcount > 0
 
 
 def failed_tracks(db: Database, root: str | None = None) -> list[tuple[str, str]]:
     """(display path, reason) of every failed track, plus folders that could not be read."""
-    inside = under(root)
     tracks = [(display(path), reason) for path, reason in failed_paths(db, root)]
-    folders = [
-        (r[1], r[2]) for r in db.execute(
-            "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path")
-        if inside(r[0])
-    ]
-    return tracks + folders
+    return tracks + folder_problems(db, root)
+
+
+def folder_problems(db: Database, root: str | None = None) -> list[tuple[str, str]]:
+    """(display path, reason) of what the last scans could not enter or read as a file: folders
+    not readable, symlink loops, broken symlinks, FIFOs."""
+    inside = under(root)
+    return [(r[1], r[2]) for r in db.execute(
+        "SELECT path, display_path, reason FROM folder_problems ORDER BY display_path") if inside(r[0])]
 
 
 def library_roots(db_path: str) -> list[str]:

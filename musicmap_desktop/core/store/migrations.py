@@ -140,6 +140,59 @@ def _create_track_tags(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_removed_fingerprints(db: sqlite_utils.Database) -> None:
+    # What was heard in a file that left the library is kept for a while (it may come back: a
+    # folder re-included, a library moved in two steps); content no track has and no recent
+    # removal explains (an edited file's old content) is collected. Analyses that are orphans
+    # already when this runs start their grace period now.
+    import time
+
+    _run(
+        db,
+        """
+        CREATE TABLE removed_fingerprints (
+            fingerprint TEXT PRIMARY KEY,
+            removed_at REAL NOT NULL          -- when the last track with it left
+        );
+        """,
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO removed_fingerprints SELECT DISTINCT fingerprint, ? FROM windows"
+        " WHERE fingerprint NOT IN (SELECT fingerprint FROM tracks WHERE fingerprint IS NOT NULL)", [time.time()])
+
+
+def _create_excluded_folders(db: sqlite_utils.Database) -> None:
+    # Folders of a library that its scans leave out (audiobooks, podcasts, samples), kept with it.
+    _run(
+        db,
+        """
+        CREATE TABLE excluded_folders (
+            root BLOB NOT NULL,               -- the library (libraries.root)
+            path BLOB NOT NULL,               -- os.fsencode(abspath(folder)), inside root
+            display_path TEXT NOT NULL,
+            added_at REAL NOT NULL,
+            PRIMARY KEY (root, path)
+        );
+        """,
+    )
+
+
+def _create_layout_notes(db: sqlite_utils.Database) -> None:
+    # Beside each cached layout: the seed it was laid out with (a "New layout" takes the next,
+    # and any layout can be laid out again the same) and the evidence for each cluster name,
+    # which takes ~0.5 s to work out at 100k tracks: a start-up from the cache reads it.
+    _run(
+        db,
+        """
+        CREATE TABLE layout_notes (
+            layout_id INTEGER PRIMARY KEY REFERENCES layouts (id) ON DELETE CASCADE,
+            seed INTEGER NOT NULL,
+            why_json TEXT                   -- per cluster id, the list of evidence lines
+        );
+        """,
+    )
+
+
 def _create_track_pools(db: sqlite_utils.Database) -> None:
     # Per track, what the closed-form album model reads beside the window features: the
     # mid-end pools aggregated over the windows (3 KB). Tracks heard before this table
@@ -164,5 +217,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0003_windows_and_vectors", _create_embeddings),
     ("0004_layouts", _create_layouts),
     ("0005_track_tags", _create_track_tags),
-    ("0006_track_pools", _create_track_pools),
+    ("0006_removed_fingerprints", _create_removed_fingerprints),
+    ("0007_excluded_folders", _create_excluded_folders),
+    ("0008_layout_notes", _create_layout_notes),
+    ("0009_track_pools", _create_track_pools),
 ]

@@ -11,6 +11,15 @@ def display(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "replace")
 
 
+def display_text(text: str) -> str:
+    """Text SQLite can store and a terminal can print: the escaped bytes of a non-UTF-8 name
+    (lone surrogates, from os.fsdecode) become U+FFFD. For every TEXT column; exact bytes go in BLOBs."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte (e.g. a damaged UTF-16 tag)
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def path_key(path: str) -> bytes:
     """The stored form of a path (the ``path`` and ``root`` columns)."""
     return os.fsencode(path)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .db import Database
-from .paths import display, path_key, under
+from .paths import display, display_text, path_key, under
 
 if TYPE_CHECKING:  # plain records from the scan; the store only reads their fields
     from ..tags import TrackInfo
@@ -61,7 +61,8 @@ def _info_values(info: TrackInfo | None) -> list:
     d["artists_json"] = json.dumps(info.artists, ensure_ascii=False)
     d["genres_json"] = json.dumps(info.genres, ensure_ascii=False)
     d["tags_json"] = json.dumps(info.tags, ensure_ascii=False)
-    return [d[c] for c in _INFO_COLUMNS]
+    # Whatever a tag or a file name held, a TEXT column gets text SQLite can encode.
+    return [display_text(v) if isinstance(v, str) else v for v in (d[c] for c in _INFO_COLUMNS)]
 
 
 def save_track(
@@ -76,7 +77,7 @@ def save_track(
     now = time.time()
     status = "failed" if reason else "ok"
     base = [path_key(entry.path), display(entry.path), entry.size, entry.mtime_ns, fingerprint,
-            status, reason]
+            status, display_text(reason) if reason else None]
     cols = ["path", "display_path", "size", "mtime_ns", "fingerprint", "status", "reason",
             *_INFO_COLUMNS]
     values = base + _info_values(info)
@@ -93,12 +94,17 @@ def save_track(
 
 
 def remove_tracks(db: Database, ids: Iterable[int]) -> None:
+    """Rows whose files left the library; what was heard in them is kept for a while (collect.py)."""
+    ids, now = list(ids), time.time()
+    db.conn.executemany("INSERT OR REPLACE INTO removed_fingerprints SELECT fingerprint, ?"
+                        " FROM tracks WHERE id = ? AND fingerprint IS NOT NULL", [(now, i) for i in ids])
     db.conn.executemany("DELETE FROM tracks WHERE id = ?", [(i,) for i in ids])
 
 
 def mark_failed(db: Database, fingerprint: str, reason: str) -> None:
     """Every track with this content failed for ``reason`` (e.g. its audio cannot be decoded)."""
-    db.execute("UPDATE tracks SET status = 'failed', reason = ? WHERE fingerprint = ?", [reason, fingerprint])
+    db.execute("UPDATE tracks SET status = 'failed', reason = ? WHERE fingerprint = ?",
+               [display_text(reason), fingerprint])
 
 
 def iter_tracks(db: Database, root: str | None = None) -> Iterator[dict]:

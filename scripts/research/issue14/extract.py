@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import sys
 import time
 from multiprocessing import get_context
@@ -64,15 +63,18 @@ def tasks(db_path, out, n_windows):
     """Windows as the app plans them: plan_windows(tracks.duration, N, 5 s edges); N = 20 is
     the app's plan n20-skip5 (checked against the cached starts where the scan has them)."""
     from musicmap_desktop.core.windows import plan_windows
-    db = sqlite3.connect(db_path)
-    rows = db.execute(
-        "SELECT fingerprint, path, duration FROM tracks WHERE status = 'ok' AND fingerprint IS NOT NULL"
-        " GROUP BY fingerprint ORDER BY display_path").fetchall()
-    for fp, path, duration in rows:
+    from musicmap_desktop.core.store.db import open_db
+    from musicmap_desktop.core.store.tracks import iter_tracks
+    seen = set()
+    for row in iter_tracks(open_db(db_path)):
+        fp = row["fingerprint"]
+        if row["status"] != "ok" or fp is None or fp in seen:
+            continue
+        seen.add(fp)
         if os.path.exists(os.path.join(out, f"{fp}.npz")):
             continue
-        frames = plan_windows(duration, n_windows or 20, 5.0)
-        yield fp, os.fsdecode(path), frames, out
+        frames = plan_windows(row["duration"], n_windows or 20, 5.0)
+        yield fp, row["path"], frames, out
 
 
 def main():
