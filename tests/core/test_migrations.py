@@ -97,18 +97,18 @@ def test_0005_backfills_track_tags_from_existing_windows(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1
 
 
-def test_0006_adds_track_pools_and_old_tracks_are_heard_again(tmp_path):
+def test_0009_adds_track_pools_and_old_tracks_are_heard_again(tmp_path):
     import numpy as np
 
     from musicmap_desktop.core.store import windows
 
-    db = with_track(tmp_path / "c.db", 5)
+    db = with_track(tmp_path / "c.db", 8)
     db.execute("INSERT INTO windows VALUES ('fp', 'bb', 'n20', 1, x'00000000', ?, ?, 0)",
                [np.ones((1, 200), "<f2").tobytes(), np.ones((1, 50), "<f2").tobytes()])
     db.execute("INSERT INTO vectors VALUES ('fp', 'meanmax:bb:n20', x'0000803f', 0)")
     db.conn.close()
-    db = db_at(tmp_path / "c.db", 6)
-    assert applied_migrations(db)[-1] == "0006_track_pools"
+    db = db_at(tmp_path / "c.db", 9)
+    assert applied_migrations(db)[-1] == "0009_track_pools"
     assert db.execute("SELECT COUNT(*) FROM track_pools").fetchone()[0] == 0
     # what was heard is kept (the map shows it meanwhile), and the track is pending for the engine
     assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1
