@@ -133,10 +133,11 @@ def _named(choice: str, retrained: list[AlbumModelEntry], bundled: AlbumModelEnt
 
 
 def load_album_model(entry: AlbumModelEntry, device: str = "cpu"):
-    """The model ``entry`` names, loaded (either kind: model/model_file.py); a UserError when its
+    """The model ``entry`` names, loaded (either kind: model/load_album.py); a UserError when its
     file cannot be used (a pickle or a foreign file put in the models folder), which names the
     way out."""
-    from ..model.model_file import ModelFileError, load_album_model as load
+    from ..model.load_album import load_album_model as load
+    from ..model.model_file import ModelFileError
 
     try:
         return load(entry.path, device)

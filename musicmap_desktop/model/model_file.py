@@ -1,8 +1,8 @@
-"""Reading album-model files without torch: their metadata, their architecture, the model.
+"""What every album-model file is: safetensors with one JSON metadata key, read without torch.
 
-Two architectures share the file kind (safetensors, one JSON metadata key): the seed's
-trained head ``album_v5`` (model/album.py, torch) and the closed-form ``zwccn_v1``
-(model/zwccn.py, numpy only). Nothing is ever unpickled.
+Two architectures share the file kind: the seed's trained head ``album_v5`` (model/album.py,
+torch) and the closed-form ``zwccn_v1`` (model/zwccn.py, numpy only); model/load_album.py
+opens either. Nothing is ever unpickled.
 """
 from __future__ import annotations
 
@@ -39,19 +39,3 @@ def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
         return json.loads(raw)
     except json.JSONDecodeError as e:
         raise ModelFileError(f"{path}: its {key!r} metadata is not JSON ({e})") from e
-
-
-def architecture(path: str | os.PathLike) -> str:
-    """``album_v5`` or ``zwccn_v1`` (ModelFileError for anything that is not an album model)."""
-    return safetensors_metadata(path, ALBUM_METADATA_KEY, "an album model").get("architecture", "")
-
-
-def load_album_model(path: str | os.PathLike, device: str = "cpu"):
-    """The album model in ``path``: a ``zwccn.ZwccnModel`` (no torch) or an ``album.AlbumModel``."""
-    from . import zwccn
-
-    if architecture(path) == zwccn.ARCHITECTURE:
-        return zwccn.load(path)
-    from . import album
-
-    return album.load(path, device)

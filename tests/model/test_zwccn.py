@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from musicmap_desktop.core import album_models
-from musicmap_desktop.model import model_file, zwccn
+from musicmap_desktop.model import load_album, model_file, zwccn
 
 
 def _albums(n_albums=12, per_album=6, dims=(8, 12), seed=0):
@@ -93,8 +93,8 @@ def test_save_and_load_round_trip_bit_for_bit(tmp_path):
     for name in ("mean", "std", "centre", "projection"):
         np.testing.assert_array_equal(getattr(back, name), getattr(model, name))
     np.testing.assert_array_equal(back.vectors(raw), model.vectors(raw))
-    assert model_file.architecture(path) == zwccn.ARCHITECTURE == album_models.ZWCCN
-    assert isinstance(model_file.load_album_model(path), zwccn.ZwccnModel)
+    assert load_album.architecture(path) == zwccn.ARCHITECTURE == album_models.ZWCCN
+    assert isinstance(load_album.load_album_model(path), zwccn.ZwccnModel)
 
 
 def test_pickles_and_foreign_files_are_refused(tmp_path):
@@ -106,7 +106,7 @@ def test_pickles_and_foreign_files_are_refused(tmp_path):
 
     save_file({"x": np.zeros(2, np.float32)}, str(tmp_path / "foreign.safetensors"))
     with pytest.raises(model_file.ModelFileError, match="no 'musicmap_album' metadata"):
-        model_file.load_album_model(tmp_path / "foreign.safetensors")
+        load_album.load_album_model(tmp_path / "foreign.safetensors")
 
 
 def test_a_file_whose_arrays_do_not_match_its_config_is_refused(tmp_path):
@@ -123,8 +123,8 @@ def test_loading_and_using_it_needs_no_torch(tmp_path):
     path = tmp_path / "m.safetensors"
     zwccn.save(zwccn.fit(raw, albums), path)
     code = ("import sys, numpy as np\n"
-            "from musicmap_desktop.model import model_file\n"
-            f"m = model_file.load_album_model({str(path)!r})\n"
+            "from musicmap_desktop.model import load_album\n"
+            f"m = load_album.load_album_model({str(path)!r})\n"
             "m.embed([np.ones((3, 200), np.float16)], [np.ones(1506, np.float16)])\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -14,7 +14,7 @@ import pytest
 from musicmap_desktop.core import album_models
 from musicmap_desktop.core.store.ids import album_model_id
 from musicmap_desktop.model import zwccn
-from musicmap_desktop.model.model_file import load_album_model
+from musicmap_desktop.model.load_album import load_album_model
 from trainer.dataset import album_key
 from trainer.fold_eval import RECIPE_ROW
 
