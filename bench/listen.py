@@ -104,7 +104,7 @@ def _track_stages(path: str, key: str, runs: dict, db):
     yield "log-mel", time.process_time() - t
     for g, s in runs.items():
         t = time.process_time()
-        feats, tags = s.run(None, {"logmel": mel})
+        feats, tags = s.run(None, {"logmel": mel})[:2]  # then the mid-end pools
         yield f"network {g}", time.process_time() - t
     t = time.process_time()
     with transaction(db):

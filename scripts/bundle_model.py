@@ -1,15 +1,15 @@
-"""Make a retrained album model the bundled one: copy its weights into weights/ and
-write the record the app reads (weights/album_bundled.json).
+"""Make the album model scripts/train_bundled.sh fitted the bundled one: copy its weights into
+weights/ and write the record the app reads (weights/album_bundled.json).
 
     .venv/bin/python scripts/bundle_model.py MODELS_DIR/album-<id>.safetensors \
         --manifest weights/soundtracks.json --command "…the --retrain command line…"
 
-The record keeps the model's evaluation on albums it never saw and decides
-``default``: the app uses the bundled model for track vectors only when the
-recipe beat Musicnn mean‖max on unseen albums in both album P@5 and album mAP,
-on average over this split and the other splits given with ``--also`` (records
-of the same retrain run with other seeds): one split of ~12 test albums is too
-few to decide on.
+The model is the closed-form kind (``zwccn_v1``) a ``--retrain`` fitted to every album after
+scoring the recipe on folds disjoint by source. The record names every album and every
+Debian package it learned from, and refuses reserved packages (scripts/reserved_packages.txt)
+and albums the manifest does not account for. ``default`` is true only when the fold table
+says the recipe wins: at least +0.05 album P@5 over untrained Musicnn mean‖max on average
+over the folds, and no fold lost (trainer/fold_eval.FoldTable.wins).
 """
 from __future__ import annotations
 
@@ -21,16 +21,43 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 
-from musicmap_desktop.core.album_models import BUNDLED_STEM  # noqa: E402
+from musicmap_desktop.core.album_models import BUNDLED_STEM, ZWCCN  # noqa: E402
 from musicmap_desktop.core.store.ids import album_model_id  # noqa: E402
-from trainer.evaluate import MEANMAX_ROW, beats_meanmax  # noqa: E402
+from soundtracks import refuse_reserved  # noqa: E402
+from trainer.dataset import album_key  # noqa: E402
+from trainer.fold_eval import RECIPE_ROW  # noqa: E402
+
+KEPT = ("id", "architecture", "backbone_id", "plan", "created", "settings", "row", "n_tracks", "n_albums",
+        "fit_seconds", "train_albums", "folds")
 
 
-def album_titles(keys: list[str], manifest: dict) -> list[str]:
-    by_key = {a["album"].casefold(): a["album"] for a in manifest.get("albums", [])}
-    titles = [k.split("\x1f", 1)[-1] for k in keys]
-    return sorted(by_key.get(t, t) for t in titles)
+def manifest_rows(keys: list[str], manifest: dict) -> list[dict]:
+    """The manifest's row of every album key; SystemExit for an album it does not list."""
+    by_key = {album_key(a["album"], a["albumartist"], ""): a for a in manifest.get("albums", [])}
+    missing = sorted(k for k in keys if k not in by_key)
+    if missing:
+        raise SystemExit(f"refusing: {len(missing)} trained album(s) are not in the manifest, e.g. "
+                         f"{missing[0].replace(chr(31), ' — ')!r}: their source is unknown")
+    return [by_key[k] for k in keys]
+
+
+def bundled_record(record: dict, manifest: dict, command: str) -> dict:
+    """What weights/album_bundled.json says: the retrain's record, its data and the verdict."""
+    if record.get("architecture") != ZWCCN or "folds" not in record:
+        raise SystemExit(f"expected a closed-form model ({ZWCCN}) with its fold table, got "
+                         f"{record.get('architecture') or record.get('row')!r}")
+    rows = manifest_rows(record["train_albums"], manifest)
+    packages = sorted({r["package"] for r in rows})
+    refuse_reserved(packages, "the bundled model's training albums")
+    summary = record["folds"]["summary"][RECIPE_ROW]
+    info = {k: record[k] for k in KEPT if k in record}
+    info.update(command=command, trained_on=sorted(r["album"] for r in rows), trained_on_packages=packages,
+                licences=sorted({r["licence"] for r in rows}),
+                # The default switches only on a winning record (≥ +0.05 P@5 on average, no fold lost).
+                default=bool(summary["wins"]))
+    return info
 
 
 def main() -> int:
@@ -38,52 +65,21 @@ def main() -> int:
     p.add_argument("weights", help="album-<id>.safetensors written by --retrain (its .json next to it)")
     p.add_argument("--manifest", required=True, help="what the training library was made of")
     p.add_argument("--command", required=True, help="the exact --retrain command, for the record")
-    p.add_argument("--also", nargs="*", default=[], metavar="RECORD",
-                   help="records (.json) of the same recipe retrained with other seeds")
+    p.add_argument("--out", default=str(REPO / "weights"), help=argparse.SUPPRESS)  # the tests' folder
     args = p.parse_args()
     src = Path(args.weights)
     record = json.loads(src.with_suffix(".json").read_text(encoding="utf-8"))
-    others = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.also]
-    if record.get("backbone_top"):  # its vectors need its own Musicnn top, which is not bundled
-        p.error("a --finetune-backbone model cannot be bundled: the app reads stock window features")
     manifest = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
-    dest = REPO / "weights" / f"{BUNDLED_STEM}.safetensors"
-    shutil.copyfile(src, dest)
+    info = bundled_record(record, manifest, args.command)
+    dest = Path(args.out) / f"{BUNDLED_STEM}.safetensors"
+    shutil.copyfile(src, dest)  # replaces the previous bundled model's weights
     assert album_model_id(dest) == record["id"]  # the same bytes, so the same id
-    test = set(record["test_albums"])
-    info = {
-        "id": record["id"], "backbone_id": record["backbone_id"], "plan": record["plan"],
-        "created": record["created"], "settings": record["settings"], "row": record["row"],
-        "best_epoch": record["best_epoch"], "val_precision_at_5": record["val_precision_at_5"],
-        "n_tracks": record["n_tracks"], "n_albums": record["n_albums"], "command": args.command,
-        "trained_on": album_titles([a for a in _all_albums(record) if a not in test], manifest),
-        "test_album_titles": album_titles(sorted(test), manifest), "test_albums": sorted(test),
-        "evaluation": record["evaluation"],
-        "other_splits": [_split_summary(r) for r in others],
-    }
-    info["default"] = beats_meanmax(mean_table([record] + others), "model")
     dest.with_suffix(".json").write_text(json.dumps(info, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                          encoding="utf-8")
-    print(f"bundled {record['id']} ({record['row']}); default for track vectors: {info['default']}")
+    s = record["folds"]["summary"][RECIPE_ROW]
+    print(f"bundled {record['id']} ({len(info['trained_on'])} albums from {len(info['trained_on_packages'])} "
+          f"packages); ΔP@5 {s['delta_p_at_5']:+.3f}, {s['folds_lost']} fold(s) lost; default: {info['default']}")
     return 0
-
-
-def _split_summary(record: dict) -> dict:
-    table = record["evaluation"]
-    return {"seed": record["settings"]["seed"], "row": record["row"],
-            "model": table[record["row"]], "meanmax": table[MEANMAX_ROW]}
-
-
-def mean_table(records: list[dict]) -> dict:
-    """The saved model's row and mean‖max, averaged over splits (only the metrics compared)."""
-    keys = ("album_p_at_k", "album_map")
-    mean = lambda rows: {k: sum(r[k] for r in rows) / len(rows) for k in keys}  # noqa: E731
-    return {"model": mean([r["evaluation"][r["row"]] for r in records]),
-            MEANMAX_ROW: mean([r["evaluation"][MEANMAX_ROW] for r in records])}
-
-
-def _all_albums(record: dict) -> list[str]:
-    return record.get("train_albums", []) + record.get("val_albums", [])
 
 
 if __name__ == "__main__":

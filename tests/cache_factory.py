@@ -29,7 +29,7 @@ class Library:
         self.centres = self.rng.normal(size=(len(ALBUMS), 200)) * 3
         self.ids = {}
 
-    def add(self, name, album, fingerprint=None, path=None, windows=True):
+    def add(self, name, album, fingerprint=None, path=None, windows=True, pools=True):
         fp = fingerprint or f"{name:0>32}"
         artist, title, genre = ALBUMS[album]
         path = path or os.path.join(self.root, ALBUMS[album][1], f"{name}.flac")
@@ -44,10 +44,16 @@ class Library:
                 window_store.save_windows(self.db, fp, BACKBONE, PLAN,
                                         window_store.WindowFeatures(np.arange(6, dtype=np.int32), feats, tags))
                 window_store.save_track_tags(self.db, fp, BACKBONE, PLAN, tags)
+                if pools:
+                    window_store.save_pools(self.db, fp, BACKBONE, PLAN, self.pools(album))
             vector_store.save_vector(self.db, fp, MODEL, meanmax_vector(feats))
         self.ids[name] = self.db.execute("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id DESC",
                                          [fp]).fetchone()[0]
         return fp
+
+    def pools(self, album):
+        """float16 [1506] mid-end pools: the album's centre, tiled, plus this track's noise."""
+        return np.abs(np.resize(self.centres[album], 1506) + self.rng.normal(size=1506)).astype(np.float16)
 
     def build(self, **kw):
         items = list(build_map(self.db, self.root, MODEL, BACKBONE, PLAN, TAGS, **kw))

@@ -43,7 +43,14 @@ def gaussian_tracks(n_albums: int, per_album: int, windows: int = 6, seed: int =
     return out
 
 
-def write_track(db, path: str, features, album="", albumartist="", artist="", genre="", fingerprint=None):
+def synthetic_pools(features) -> np.ndarray:
+    """float16 [1506] "mid-end pools" that carry what the features carry (no audio here)."""
+    f = np.asarray(features, np.float32)
+    return np.resize(np.concatenate([f.mean(0), f.max(0), f.min(0)]), 1506).astype(np.float16)
+
+
+def write_track(db, path: str, features, album="", albumartist="", artist="", genre="", fingerprint=None,
+                pools=True):
     fp = fingerprint or hashlib.md5(path.encode()).hexdigest()
     info = TrackInfo(title=os.path.basename(path), artist=artist, album=album, albumartist=albumartist,
                      genres=[genre] if genre else [], duration=180.0)
@@ -52,4 +59,6 @@ def write_track(db, path: str, features, album="", albumartist="", artist="", ge
         save_track(db, FileEntry(path, 1, 1), fp, info, None)
         window_store.save_windows(db, fp, BACKBONE, PLAN, window_store.WindowFeatures(
             np.arange(n, dtype=np.int32) * 100, np.asarray(features, np.float16), np.zeros((n, 50), np.float16)))
+        if pools:
+            window_store.save_pools(db, fp, BACKBONE, PLAN, synthetic_pools(features))
     return fp

@@ -19,7 +19,7 @@ import numpy as np
 
 from musicmap_desktop.core.errors import UserError
 from musicmap_desktop.core.store.db import Database
-from musicmap_desktop.core.store.windows import labelled_windows
+from musicmap_desktop.core.store.windows import labelled_windows, load_pools
 
 LABEL_KINDS = ("album", "artist", "genre")
 _DISC = re.compile(r"\s*(?:[\(\[\{]\s*(?:disc|disk|cd)\s*\d+(?:\s*(?:of|/)\s*\d+)?\s*[\)\]\}]"
@@ -63,6 +63,7 @@ class Dataset:
     artists: list[str] = field(default_factory=list)  # normalised; "" when unknown
     genres: list[str] = field(default_factory=list)  # normalised first genre; "" when none
     album_names: dict[str, str] = field(default_factory=dict)  # key -> "Artist — Album" as tagged
+    pools: list[np.ndarray | None] = field(default_factory=list)  # float16 [1506]; None: not cached yet
 
     def __len__(self) -> int:
         return len(self.fingerprints)
@@ -76,7 +77,13 @@ class Dataset:
         keys = set(pick(self.albums))
         return Dataset(pick(self.fingerprints), pick(self.paths), pick(self.features), pick(self.albums),
                        pick(self.artists), pick(self.genres),
-                       {k: v for k, v in self.album_names.items() if k in keys})
+                       {k: v for k, v in self.album_names.items() if k in keys},
+                       pick(self.pools) if self.pools else [])
+
+    @property
+    def has_pools(self) -> bool:
+        """Every track has its cached pools (what the closed-form model needs)."""
+        return len(self.pools) == len(self) and all(p is not None for p in self.pools)
 
 
 def load_dataset(db: Database, root: str | None, backbone_id: str, plan: str) -> Dataset:
@@ -99,6 +106,20 @@ def load_dataset(db: Database, root: str | None, backbone_id: str, plan: str) ->
         data.genres.append(normalise(genres[0]) if genres else "")
         owner = albumartist or artist or "?"
         data.album_names.setdefault(key, f"{owner} — {album}")
+    pools = load_pools(db, data.fingerprints, backbone_id, plan)
+    data.pools = [pools.get(fp) for fp in data.fingerprints]
+    return data
+
+
+def labelled_dataset(db: Database, root: str | None, backbone_id: str, plan: str, min_tracks: int = 4,
+                     albums_file: str | None = None, labels: str = "album") -> Dataset:
+    """The tracks of albums with at least ``min_tracks`` tracks, limited by an albums file; with
+    ``labels`` other than album, only the tracks that have that label (the rest teach nothing)."""
+    data = load_dataset(db, root, backbone_id, plan)
+    include, exclude = read_albums_file(albums_file) if albums_file else (set(), set())
+    data = select_albums(data, min_tracks, include, exclude)
+    if labels != "album":
+        data = data.subset(i for i, v in enumerate(data.labels(labels)) if v)
     return data
 
 

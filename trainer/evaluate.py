@@ -16,7 +16,7 @@ from musicmap_desktop.core.jobs import CancelToken, Phase, Progress
 from musicmap_desktop.core.layout import centred_unit_rows
 from musicmap_desktop.core.store import ids, vectors, windows
 from musicmap_desktop.core.store.db import BatchedWrites, Database
-from musicmap_desktop.core.track_vectors import embed_features
+from musicmap_desktop.core.track_vectors import model_vectors
 from musicmap_desktop.model.aggregate import meanmax_vector
 
 from .dataset import Dataset
@@ -27,10 +27,15 @@ MEANMAX_ROW = "Musicnn mean‖max (no training)"
 CENTRED_ROW = "Musicnn mean‖max, centred (the map's default)"
 
 
+def beats_row(table: dict, row: str, other: str) -> bool:
+    """True when ``row`` scored above ``other`` in album P@5 and mAP."""
+    ours, base = table[row], table[other]
+    return ours["album_p_at_k"] > base["album_p_at_k"] and ours["album_map"] > base["album_map"]
+
+
 def beats_meanmax(table: dict, row: str) -> bool:
     """True when ``row`` scored above untrained Musicnn mean‖max in album P@5 and mAP."""
-    ours, base = table[row], table[MEANMAX_ROW]
-    return ours["album_p_at_k"] > base["album_p_at_k"] and ours["album_map"] > base["album_map"]
+    return beats_row(table, row, MEANMAX_ROW)
 
 
 def mfcc_vectors(db: Database, data: Dataset, backbone_id: str, plan: str,
@@ -75,7 +80,8 @@ def meanmax_rows(data: Dataset) -> np.ndarray:
 
 
 def model_rows(model, data: Dataset) -> np.ndarray:
-    return embed_features(model, data.features)
+    pools = data.pools if getattr(model, "needs_pools", False) else None
+    return model_vectors(model, data.features, pools)
 
 
 def evaluation_table(db, test: Dataset, backbone_id: str, plan: str, models: dict,

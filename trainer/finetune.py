@@ -166,11 +166,12 @@ def _hear(db, batch, backbone, backbone_id: str, fp: str, path: str, stock_id: s
         segments = decode_task(path, [int(s) for s in planned.starts])
     except DecodeError:
         return None  # moved or broken since its scan: left out
-    feats, tags = backbone.embed_segments(segments)
+    feats, tags, pools = backbone.embed_segments(segments)
     w = windows.WindowFeatures(planned.starts, feats.astype(np.float16), tags.astype(np.float16))
     batch.open()
     windows.save_windows(db, fp, backbone_id, plan, w)
     windows.save_track_tags(db, fp, backbone_id, plan, w.taggram)
+    windows.save_pools(db, fp, backbone_id, plan, pools)
     return w
 
 

@@ -1,6 +1,10 @@
-"""`--retrain` and `--evaluate` as jobs: load the labelled tracks, split by album,
-train one model per aggregator, score everything on the test albums, and (retrain)
-save the best model in the versioned store and compute the library's new vectors.
+"""`--retrain` and `--evaluate` as jobs.
+
+``retrain`` runs the issue-14 recipe (trainer/closed_form.py: the closed-form model, scored
+on folds, then fitted on every album) unless the seed's trained heads are asked for
+(``--aggregator``, ``--finetune-backbone``: ``heads``): then it loads the labelled tracks,
+splits by album, trains one head per aggregator, scores everything on the test albums,
+saves the best head in the versioned store and computes the library's new vectors.
 """
 from __future__ import annotations
 
@@ -10,14 +14,16 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from musicmap_desktop.core import album_models
-from musicmap_desktop.core.jobs import CancelToken, Phase, Progress
+from musicmap_desktop.core.jobs import CancelToken, Phase, Progress, passed_through
 from musicmap_desktop.core.store import ids
 from musicmap_desktop.core.store.db import Database
 from musicmap_desktop.core.track_vectors import vectorize
 
-from .dataset import Dataset, load_dataset, read_albums_file, select_albums
-from .evaluate import beats_meanmax, evaluation_table
+from .closed_form import BUNDLED_ROW, never_trained_on, retrain_closed_form
+from .dataset import Dataset, labelled_dataset
+from .evaluate import MEANMAX_ROW, beats_row, evaluation_table
 from .finetune import FinetuneSettings
+from .fold_eval import FoldSettings
 from .metrics import format_table
 from .split import Split, TooFewAlbums, split_albums
 from .train import TrainSettings, train_album_model
@@ -35,6 +41,8 @@ class RetrainOptions:
     with_mfcc: bool = True
     backbone: str = "msd_musicnn"  # the stock backbone named by backbone_id
     finetune: FinetuneSettings | None = None  # --finetune-backbone
+    heads: bool = False  # train the seed's heads (--aggregator, --finetune-backbone), not the recipe
+    folds: FoldSettings = FoldSettings()  # the recipe's folds (and --evaluate --folds)
 
 
 @dataclass
@@ -54,12 +62,8 @@ class Report:
 
 def prepare(db: Database, options: RetrainOptions, test_albums: set[str] | None = None
             ) -> tuple[Dataset, Split]:
-    data = load_dataset(db, options.root, options.backbone_id, options.plan)
-    include, exclude = read_albums_file(options.albums_file) if options.albums_file else (set(), set())
-    data = select_albums(data, options.min_tracks, include, exclude)
-    labels = options.settings.labels
-    if labels != "album":  # tracks without that label cannot be learned from
-        data = data.subset(i for i, v in enumerate(data.labels(labels)) if v)
+    data = labelled_dataset(db, options.root, options.backbone_id, options.plan, options.min_tracks,
+                            options.albums_file, options.settings.labels)
     if test_albums:  # evaluate the split a retrained model recorded
         split = _recorded_split(data, test_albums, options.settings.seed)
     else:
@@ -107,32 +111,41 @@ def _best(trained: dict) -> str:
     return max(trained, key=lambda k: trained[k].best_metric)
 
 
-def _bundled_row(backbone_id: str) -> dict:
+def _bundled_row(backbone_id: str, data: Dataset) -> dict:
+    """The bundled model as a row, when it fits these features and never trained on these albums."""
     entry = album_models.bundled_model()
-    if entry is None or entry.backbone_id not in (None, backbone_id):
+    if entry is None or entry.backbone_id not in (None, backbone_id) or not never_trained_on(entry, data):
         return {}
-    return {"bundled album model": album_models.load_album_model(entry)}
+    if entry.needs_pools and not data.has_pools:
+        return {}
+    return {BUNDLED_ROW: album_models.load_album_model(entry)}
 
 
 def retrain(db: Database, options: RetrainOptions, models_dir: str,
             cancel: CancelToken | None = None) -> Iterator[Progress]:
-    """The whole retrain; the last item's result is a Report (nothing when cancelled)."""
-    cancel = cancel or CancelToken()
+    """The whole retrain; the last item's result is a Report or a FoldReport (nothing when cancelled)."""
+    if not (options.heads or options.finetune is not None):  # a fine-tune warms up from a trained head
+        return retrain_closed_form(db, options, models_dir, cancel)
+    return _retrain_heads(db, options, models_dir, cancel or CancelToken())
+
+
+def _retrain_heads(db: Database, options: RetrainOptions, models_dir: str,
+                   cancel: CancelToken) -> Iterator[Progress]:
     data, split = prepare(db, options)
-    trained = yield from _last(train_variants(data, split, options, cancel))
+    trained = yield from passed_through(train_variants(data, split, options, cancel))
     if trained is None or cancel.cancelled:
         return  # nothing saved: the previous model stays in use
-    models = {**_bundled_row(options.backbone_id), **{k: r.model for k, r in trained.items()}}
+    models = {**_bundled_row(options.backbone_id, data), **{k: r.model for k, r in trained.items()}}
     datasets = {}
     top = os.path.join(models_dir, f"incoming-{os.getpid()}.backbone.safetensors")
     try:
         if options.finetune is not None:
-            tuned = yield from _last(_finetune(db, data, split, trained, options, top, cancel))
+            tuned = yield from passed_through(_finetune(db, data, split, trained, options, top, cancel))
             if tuned is None:
                 return
             name, result, datasets[name] = tuned
             trained[name], models[name] = result, result.model
-        table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id,
+        table = yield from passed_through(evaluation_table(db, data.subset(split.test), options.backbone_id,
                                                   options.plan, models, cancel, options.with_mfcc, datasets))
         if table is None:
             return
@@ -157,7 +170,7 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
     from .finetune import finetune_album_model
 
     warm = trained[_best(trained)]
-    result = yield from _last(finetune_album_model(
+    result = yield from passed_through(finetune_album_model(
         db, data.subset(split.train), data.subset(split.val), warm.model, options.backbone,
         options.backbone_id, options.plan, warm.settings, options.finetune, cancel))
     if result is None:
@@ -165,7 +178,7 @@ def _finetune(db, data: Dataset, split: Split, trained: dict, options: RetrainOp
     os.makedirs(os.path.dirname(top), exist_ok=True)
     save_top(result.top, top, options.backbone)
     backbone_id = ids.backbone_id(options.backbone, top)
-    test = yield from _last(_heard_by(db, data.subset(split.test), backbone_id, top, options, cancel))
+    test = yield from passed_through(_heard_by(db, data.subset(split.test), backbone_id, top, options, cancel))
     if test is not None:
         yield Progress(Phase.DONE, 1, 1, result=(f"fine-tuned backbone ({warm.settings.aggregator})", result, test))
 
@@ -180,19 +193,19 @@ def evaluate(db: Database, options: RetrainOptions, chosen: album_models.AlbumMo
     source = chosen if chosen is not None and chosen.kind == "retrained" else bundled
     recorded = set(source.info.get("test_albums", [])) if source is not None else set()
     data, split = prepare(db, options, recorded or None)
-    models, datasets = _bundled_row(options.backbone_id), {}
-    if chosen is not None and chosen.kind == "retrained":
+    models, datasets = _bundled_row(options.backbone_id, data), {}
+    if chosen is not None and chosen.kind == "retrained" and (data.has_pools or not chosen.needs_pools):
         models[f"retrained {chosen.id}"] = album_models.load_album_model(chosen)
         if chosen.backbone_top:  # its features: cached after the retrain, else heard now
-            datasets[f"retrained {chosen.id}"] = yield from _last(_heard_by(
+            datasets[f"retrained {chosen.id}"] = yield from passed_through(_heard_by(
                 db, data.subset(split.test), chosen.backbone_id, chosen.backbone_top, options, cancel))
     trained = {}
     if train_aggregators:
-        trained = yield from _last(train_variants(data, split, options, cancel))
+        trained = yield from passed_through(train_variants(data, split, options, cancel))
         if trained is None:
             return
         models.update({k: r.model for k, r in trained.items()})
-    table = yield from _last(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
+    table = yield from passed_through(evaluation_table(db, data.subset(split.test), options.backbone_id, options.plan,
                                               models, cancel, options.with_mfcc, datasets))
     if table is not None:
         yield Progress(Phase.DONE, 1, 1, result=Report(table, data, split, None, trained))
@@ -207,17 +220,6 @@ def _heard_by(db, test: Dataset, backbone_id: str, top: str, options: RetrainOpt
 
     make = lambda: MusicnnBackbone(options.backbone, options.settings.device, top=top)  # noqa: E731
     return hear_planned(db, test, backbone_id, make, options.backbone_id, options.plan, cancel)
-
-
-def _last(job: Iterator[Progress]):
-    """Pass a job's progress through; return its result (None when it stopped without one)."""
-    result = None
-    for p in job:
-        if p.result is not None:
-            result = p.result
-        else:
-            yield p
-    return result
 
 
 def save_model(models_dir: str, result, data: Dataset, split: Split, options: RetrainOptions,
@@ -245,12 +247,21 @@ def save_model(models_dir: str, result, data: Dataset, split: Split, options: Re
         "val_albums": sorted(set(data.albums[i] for i in split.val)),
         "train_albums": sorted(set(data.albums[i] for i in split.train)),
         "evaluation": table,
-        # "auto" uses a retrained model only when it did better than no training at all.
-        "beats_meanmax": beats_meanmax(table, row),
+        # "auto" uses a retrained model only when it did better than what it would use instead.
+        "beats_meanmax": beats_row(table, row, MEANMAX_ROW),
+        **_against_default(table, row, options.backbone_id),
     }
     if top is not None:
         info.update(_place_top(top, weights, options))
     return album_models.write_record(weights, info)
+
+
+def _against_default(table: dict, row: str, backbone_id: str) -> dict:
+    """Compared with the bundled model when it is the default (choose_model reads these)."""
+    bundled = album_models.bundled_model()
+    if bundled is None or not bundled.info.get("default") or BUNDLED_ROW not in table:
+        return {"compared_with": ids.MEANMAX, "beats_default": beats_row(table, row, MEANMAX_ROW)}
+    return {"compared_with": bundled.id, "beats_default": beats_row(table, row, BUNDLED_ROW)}
 
 
 def _place_top(top: str, weights: str, options: RetrainOptions) -> dict:

@@ -26,6 +26,7 @@ def progress_line(p: Progress, unit: str = "files", width: int = 24) -> str:
     if p.phase is Phase.WALK:
         return f"{p.phase.label}… {p.done} {unit} found"
     bar = _bar(p, width)
+    unit = "folds" if p.phase is Phase.FOLDS else unit
     windows = f"  {p.windows_rate:.0f} windows/s" if isinstance(p, EmbedProgress) else ""
     rate = f"{p.rate:.1f}" if p.rate < 10 else f"{p.rate:.0f}"
     return f"{p.phase.label} [{bar}] {p.done}/{p.total} {unit}  {rate}/s{windows}  ETA {format_duration(p.eta)}"

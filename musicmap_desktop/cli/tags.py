@@ -46,7 +46,7 @@ def cmd_tags(args) -> int:
     except DecodeError as e:
         raise UserError(f"cannot decode {args.file}: {e}") from None
     backbone = MusicnnBackbone(args.backbone, checked_device(args.device))
-    _, taggram = backbone.embed_segments(segments)
+    _, taggram, _ = backbone.embed_segments(segments)
     print(render_timeline(frames, taggram, backbone.tags, args.top))
     return 0
 

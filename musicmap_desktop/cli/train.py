@@ -25,15 +25,27 @@ def _aggregators(text: str) -> tuple[str, ...]:
     return names
 
 
+def _fold_groups(text: str) -> str:
+    from trainer.folds import GROUP_MODES
+
+    if text in GROUP_MODES or os.path.isfile(text):
+        return text
+    raise argparse.ArgumentTypeError(f"expected {' or '.join(GROUP_MODES)}, or a manifest file with a "
+                                     f"fold_group per album (weights/soundtracks.json)")
+
+
 def train_parser(mode: str) -> argparse.ArgumentParser:
     retrain = mode == "--retrain"
     p = Parser(
         prog=f"musicmap-desktop {mode}",
-        description=("Train the album model on the albums of your library (cached window features), "
-                     "evaluate it on albums it never saw, and use it for the map from now on."
+        description=("Fit the album model to the albums of your library (cached features, no audio; the "
+                     "closed-form recipe of the bundled model), score it on folds of albums it never saw, "
+                     "and use it for the map from now on if it beat the current default there."
                      if retrain else
                      "Compare track vectors on held-out albums: MFCC baseline, Musicnn mean‖max, the "
-                     "bundled album model and your retrained model."))
+                     "album model's recipe, the bundled album model and your retrained model. With "
+                     "--folds N: on N folds disjoint by album artist (or --fold-groups), per fold and "
+                     "on average."))
     p.add_argument(mode, action="store_true", required=True, help=argparse.SUPPRESS)
     p.add_argument("folder", nargs="?", help="only tracks under this folder (default: every scanned track)")
     p.add_argument("--labels", choices=["album", "artist", "genre"], default="album",
@@ -42,11 +54,22 @@ def train_parser(mode: str) -> argparse.ArgumentParser:
                    help="leave out albums with fewer tracks (default 4)")
     p.add_argument("--albums-file", metavar="PATH",
                    help="album titles to use, one per line; a line '-Title' leaves that album out")
-    p.add_argument("--aggregator", type=_aggregators, default=("attention",), metavar="A[,B…]",
-                   help="how windows are combined: attention (the seed), gru, meanmax; several are "
-                        "trained on the same split and compared" + (" (the best is kept)" if retrain else ""))
+    p.add_argument("--aggregator", type=_aggregators, default=None, metavar="A[,B…]",
+                   help="train the seed's album_v5 head instead of the closed-form model: attention, gru, "
+                        "meanmax; several are trained on the same split and compared"
+                        + (" (the best is kept)" if retrain else "; with --folds, once per fold"))
+    p.add_argument("--folds", type=at_least(2), default=5 if retrain else None, metavar="N",
+                   help="folds of albums disjoint by --fold-groups" + (
+                       " the recipe is scored on before it is fitted to every album (default 5; fewer "
+                       "when there are fewer groups)" if retrain else
+                       ": the table per fold and on average (issue 14's protocol: 5 or more)"))
+    p.add_argument("--repeats", type=at_least(1), default=1, metavar="R",
+                   help="repeat the folds with R different shuffles (default 1)")
+    p.add_argument("--fold-groups", type=_fold_groups, default="albumartist", metavar="albumartist|album|FILE",
+                   help="what a fold holds out together: albums by one album artist (default), single "
+                        "albums, or the fold_group a manifest gives each album (weights/soundtracks.json)")
     p.add_argument("--epochs", type=at_least(1), default=100, metavar="N",
-                   help="at most this many (early stopping; default 100)")
+                   help="album_v5 heads: at most this many epochs (early stopping; default 100)")
     p.add_argument("--seed", type=int, default=0, help="split and initialisation seed (default 0)")
     p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC baseline row (it decodes audio)")
     # Hidden: where models are written and read instead of the user's models folder, for the tests
@@ -103,19 +126,27 @@ def _options(args):
     from trainer.retrain import RetrainOptions
     from trainer.train import TrainSettings
 
+    from trainer.fold_eval import FoldSettings
+
     settings = TrainSettings(epochs=args.epochs, seed=args.seed,
                              device=str(resolve_device(checked_device(args.device))), labels=args.labels)
     if args.albums_file is not None and not os.path.isfile(args.albums_file):  # said before any work
         raise UserError(f"--albums-file {args.albums_file}: no such file")
+    finetune = _finetune_settings(args)
+    heads = args.aggregator is not None or finetune is not None
+    folds = FoldSettings(folds=args.folds or 5, repeats=args.repeats, seed=args.seed, groups=args.fold_groups,
+                         heads=(args.aggregator or ()) if args.folds and not getattr(args, "retrain", False) else (),
+                         head_settings=settings)
     return RetrainOptions(root=folder_arg(args.folder), backbone_id=ids.backbone_id(args.backbone),
                           plan=EmbedSettings(n_windows=args.windows).plan, settings=settings,
-                          aggregators=args.aggregator, min_tracks=args.min_tracks,
+                          aggregators=args.aggregator or ("attention",), min_tracks=args.min_tracks,
                           albums_file=args.albums_file, with_mfcc=not args.no_mfcc,
-                          backbone=args.backbone, finetune=_finetune_settings(args))
+                          backbone=args.backbone, finetune=finetune, heads=heads, folds=folds)
 
 
 def cmd_train(args) -> int:
     from ..system.paths import models_dir
+    from trainer.closed_form import evaluate_folds
     from trainer.retrain import evaluate, retrain, too_few_message
     from trainer.split import TooFewAlbums
 
@@ -126,9 +157,11 @@ def cmd_train(args) -> int:
         try:
             if getattr(args, "retrain", False):  # only the --retrain parser has it
                 job = retrain(db, options, folder, cancel)
+            elif args.folds:
+                job = evaluate_folds(db, options, chosen_model(args.model, options.backbone_id, folder), cancel)
             else:
                 chosen = chosen_model(args.model, options.backbone_id, folder)
-                job = evaluate(db, options, chosen, cancel, train_aggregators=len(args.aggregator) > 1)
+                job = evaluate(db, options, chosen, cancel, train_aggregators=len(options.aggregators) > 1)
             report = drive(job, "tracks")
         except TooFewAlbums as e:
             raise UserError(too_few_message(e, options)) from None
@@ -147,7 +180,7 @@ def _after_finetune(db, entry, args, cancel) -> int:
     from ..core.embed_pool import build_engine
     from ..core.track_vectors import vectorize
 
-    if not entry.info.get("beats_meanmax"):
+    if not entry.info.get("beats_default", entry.info.get("beats_meanmax")):
         print(f"Using it (`--model {entry.id}`) analyses the library's audio again with its fine-tuned "
               f"backbone first.", file=sys.stderr)
         return 0
@@ -169,6 +202,10 @@ def _after_finetune(db, entry, args, cancel) -> int:
 
 
 def _print_report(report, args) -> None:
+    from trainer.closed_form import FoldReport
+
+    if isinstance(report, FoldReport):
+        return _print_folds(report, args)
     if args.json:
         out = {"table": report.table, "model": report.entry.id if report.entry else None,
                "tracks": len(report.data), "albums": len(set(report.data.albums)),
@@ -180,9 +217,29 @@ def _print_report(report, args) -> None:
         info = report.entry.info
         print(f"\nSaved model {report.entry.id} ({info['row']}, best epoch {info['best_epoch']}, "
               f"held-out P@5 {info['val_precision_at_5']:.3f}) in {report.entry.path}")
-        if info.get("beats_meanmax"):
-            print("The app and the CLI use it from now on; `--model bundled` or `--model meanmax` go back.")
-        else:
-            print(f"It did not beat untrained Musicnn mean‖max on the held-out albums, so the map keeps "
-                  f"its current vectors; `--model {report.entry.id}` uses it anyway.")
+        _print_verdict(report.entry)
 
+
+def _print_folds(report, args) -> None:
+    if args.json:
+        out = {"folds": report.table.to_json(), "model": report.entry.id if report.entry else None,
+               "tracks": len(report.data), "albums": len(set(report.data.albums)), "note": report.note}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    print(report.text())
+    if report.entry is not None:
+        info = report.entry.info
+        print(f"\nSaved model {report.entry.id} (fitted to all {info['n_albums']} albums, {info['n_tracks']} "
+              f"tracks, in {info['fit_seconds']:.1f} s) in {report.entry.path}")
+        _print_verdict(report.entry)
+
+
+def _print_verdict(entry) -> None:
+    against = "the bundled album model" if entry.info.get("compared_with", "meanmax") != "meanmax" \
+        else "untrained Musicnn mean‖max"
+    if entry.info.get("beats_default", entry.info.get("beats_meanmax")):
+        print(f"It beat {against} on the held-out albums: the app and the CLI use it from now on; "
+              f"`--model bundled` or `--model meanmax` go back.")
+    else:
+        print(f"It did not beat {against} on the held-out albums, so the map keeps its current vectors; "
+              f"`--model {entry.id}` uses it anyway.")

@@ -21,6 +21,7 @@ from .errors import UserError
 from .store import ids
 
 BUNDLED_STEM = "album_bundled"
+ZWCCN = "zwccn_v1"  # model/zwccn.ARCHITECTURE, as records name it (no numpy import here)
 MEANMAX = "meanmax"
 BUNDLED = "bundled"
 AUTO = "auto"
@@ -40,6 +41,11 @@ class AlbumModelEntry:
     @property
     def backbone_id(self) -> str | None:
         return self.info.get("backbone_id")
+
+    @property
+    def needs_pools(self) -> bool:
+        """The closed-form model (model/zwccn.py) reads the cached pools besides the window features."""
+        return self.info.get("architecture") == ZWCCN
 
     @property
     def backbone_top(self) -> str | None:
@@ -88,18 +94,17 @@ def bundled_model() -> AlbumModelEntry | None:
 def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -> AlbumModelEntry | None:
     """``auto`` | ``bundled`` | ``meanmax`` | a model id (or a unique prefix of one).
 
-    auto: the newest retrained model for this backbone that beat mean‖max on its
-    held-out albums, else the bundled model when its record says it beat mean‖max
-    on unseen albums, else mean‖max (None).
+    auto: the default is the bundled model when its record says it beat untrained mean‖max
+    on unseen albums (issue 14's fold test), else mean‖max (None); the newest retrained
+    model for this backbone that beat that default on its held-out albums takes over.
     """
     if choice == MEANMAX:
         return None
     retrained, bundled = retrained_models(models_dir), bundled_model()  # each read once
     if choice == AUTO:
-        better = [e for e in retrained if _fits(e, backbone_id) and e.info.get("beats_meanmax", True)]
-        if better:
-            return better[0]
-        return bundled if _fits(bundled, backbone_id) and bundled.info.get("default") else None
+        default = bundled if _fits(bundled, backbone_id) and bundled.info.get("default") else None
+        better = [e for e in retrained if _fits(e, backbone_id) and beats_default(e, default)]
+        return better[0] if better else default
     if choice == BUNDLED:
         if bundled is None:
             raise UserError("this installation has no bundled album model")
@@ -112,6 +117,15 @@ def choose_model(choice: str, models_dir: str, backbone_id: str | None = None) -
     return matches[0]
 
 
+def beats_default(entry: AlbumModelEntry, default: AlbumModelEntry | None) -> bool:
+    """Did this retrained model beat, on its held-out albums, what ``auto`` uses without it?
+    Against the bundled model only a record compared with that very model counts (an older
+    retrain was compared with mean‖max, not with it)."""
+    if default is None:
+        return bool(entry.info.get("beats_meanmax", True))
+    return entry.info.get("compared_with") == default.id and bool(entry.info.get("beats_default"))
+
+
 def _named(choice: str, retrained: list[AlbumModelEntry], bundled: AlbumModelEntry | None) -> list[AlbumModelEntry]:
     """The models whose id (with or without its prefix) starts with ``choice``."""
     return [e for e in retrained + ([bundled] if bundled else [])
@@ -119,13 +133,15 @@ def _named(choice: str, retrained: list[AlbumModelEntry], bundled: AlbumModelEnt
 
 
 def load_album_model(entry: AlbumModelEntry, device: str = "cpu"):
-    """The model ``entry`` names, loaded (torch); a UserError when its file cannot be used (a
-    pickle or a foreign file put in the models folder), which names the way out."""
-    from ..model import album
+    """The model ``entry`` names, loaded (either kind: model/load_album.py); a UserError when its
+    file cannot be used (a pickle or a foreign file put in the models folder), which names the
+    way out."""
+    from ..model.load_album import load_album_model as load
+    from ..model.model_file import ModelFileError
 
     try:
-        return album.load(entry.path, device)
-    except album.ModelFileError as e:
+        return load(entry.path, device)
+    except ModelFileError as e:
         raise UserError(f"cannot use album model {entry.id}: {e}; choose another with --model "
                         "(or Library → Track vectors), or delete that file") from e
 
@@ -140,7 +156,7 @@ class VectorModels:
 
     def choices(self) -> list[tuple[str, str]]:
         """(menu label, choice) pairs; a choice is what ``resolve`` and --model accept."""
-        out = [("Automatic (the newest retrained model that beat the untrained one)", AUTO)]
+        out = [("Automatic (the best measured: the default, or your retrained model where it beat it)", AUTO)]
         if bundled_model() is not None:
             out.append(("Bundled album model", BUNDLED))
         out.append(("Musicnn mean and max (untrained)", MEANMAX))

@@ -1,5 +1,5 @@
 """Embedding job: for each pending track, embed its planned windows (through an
-engine from embed_pool) and cache window features and the track vector.
+engine from embed_pool) and cache window features, the mid-end pools and the track vector.
 
 Long tracks with many windows are split into chunks of ``CHUNK_WINDOWS``, so
 memory stays bounded on a 2-hour file. Results are committed every few
@@ -36,8 +36,8 @@ class Engine(Protocol):
     backbone_id: str
 
     def run(self, tasks, cancel: CancelToken) -> Iterator[tuple]:
-        """Yield (track, frames, (features, taggram) | the Exception that task raised, last_chunk)
-        in order: a failure is the task's result, never raised (one file never stops the job)."""
+        """Yield (track, frames, (features, taggram, pools) | the Exception that task raised,
+        last_chunk) in order: a failure is the task's result, never raised (one file never stops the job)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,7 @@ def _embed(db: Database, root: str | None, engine: Engine, settings: EmbedSettin
             if isinstance(result, Exception):
                 failed.setdefault(track.fingerprint, result)
             elif track.fingerprint not in failed:
-                feats, tags = result
-                parts.setdefault(track.fingerprint, []).append((frames, feats, tags))
+                parts.setdefault(track.fingerprint, []).append((frames, *result))  # features, taggram, pools
                 progress.windows += len(frames)
             if not last:
                 continue
@@ -107,6 +106,14 @@ class _Keys:
     plan: str
     vector_id: str
     aggregate: object  # window features -> the mean‖max track vector
+
+
+def track_pools(parts) -> np.ndarray:
+    """A track's pools from its chunks' (each: mean of the mean pools ‖ max of the max pools)."""
+    counts = np.array([len(p[0]) for p in parts], np.float64)
+    pools = np.stack([p[3] for p in parts]).astype(np.float64)
+    half = pools.shape[1] // 2
+    return np.concatenate([counts @ pools[:, :half] / counts.sum(), pools[:, half:].max(0)])
 
 
 def _finish(db, track, parts, error: Exception | None, keys: _Keys, progress: EmbedProgress) -> None:
@@ -147,5 +154,6 @@ def _save(db, track, parts, keys: _Keys) -> None:
     )
     windows.save_windows(db, track.fingerprint, keys.backbone_id, keys.plan, w)
     windows.save_track_tags(db, track.fingerprint, keys.backbone_id, keys.plan, w.taggram)
+    windows.save_pools(db, track.fingerprint, keys.backbone_id, keys.plan, track_pools(parts))
     # The vector comes from the stored (float16) features, so recomputing it later is bit-identical.
     vectors.save_vector(db, track.fingerprint, keys.vector_id, keys.aggregate(w.features))

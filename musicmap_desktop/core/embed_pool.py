@@ -7,8 +7,8 @@ Two engines share one ordered pool:
   browser, the window itself), torch's spinning threads collapse and these
   workers do not: bench/embed.py measured 44 vs 13 windows/s under load.
 - ``InProcess`` (with a GPU): workers only decode; the model runs here.
-Both yield ``(track, frames, (features, taggram) | the Exception its task raised, last_chunk)``
-in track order, with at most ``2 × workers`` tasks in flight (bounded memory).
+Both yield ``(track, frames, (features, taggram, pools) | the Exception its task raised,
+last_chunk)`` in track order, with at most ``2 × workers`` tasks in flight (bounded memory).
 ``build_engine`` gives either inside a ``Lazy``: made on the first track to hear.
 """
 from __future__ import annotations

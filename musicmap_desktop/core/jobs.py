@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Iterator
 
 
 class CancelToken:
@@ -44,6 +45,7 @@ class Phase(StrEnum):
     HEAR = "hear"  # decoding held-out tracks for training or evaluation
     MFCC = "mfcc"  # the MFCC baseline of --evaluate
     SCORE = "score"  # scoring the evaluation table
+    FOLDS = "folds"  # the fold table of --evaluate --folds and --retrain (one item per fold)
     COVERS = "covers"  # cover-art thumbnails
     DONE = "done"  # a job's last item: its result
 
@@ -59,7 +61,7 @@ PHASE_LABELS: dict[Phase, str] = {
     Phase.PCA: "Laying out the map (PCA)", Phase.TSNE: "Laying out the map (t-SNE)",
     Phase.PLACE: "Placing new tracks", Phase.CLUSTERS: "Clustering", Phase.TRAIN: "Training",
     Phase.FINETUNE: "Fine-tuning", Phase.HEAR: "Hearing held-out audio", Phase.MFCC: "MFCC baseline",
-    Phase.SCORE: "Scoring", Phase.COVERS: "Finding cover art", Phase.DONE: "Done",
+    Phase.SCORE: "Scoring", Phase.FOLDS: "Scoring folds", Phase.COVERS: "Finding cover art", Phase.DONE: "Done",
 }
 
 
@@ -123,3 +125,15 @@ class MapProgress(Progress):
     """A map built (``result`` is its MapData); provisional while embedding goes on."""
 
     provisional: bool = False
+
+
+def passed_through(job: Iterator[Progress]) -> Iterator[Progress]:
+    """``result = yield from passed_through(job)``: yield a sub-job's progress, return its result
+    (None when it stopped without one, e.g. cancelled)."""
+    result = None
+    for p in job:
+        if p.result is not None:
+            result = p.result
+        else:
+            yield p
+    return result

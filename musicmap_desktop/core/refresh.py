@@ -14,7 +14,7 @@ from .album_models import AlbumModelEntry, windows_backbone_id
 from .embed import EmbedSettings, Engine, embed_library
 from .jobs import CancelToken, Phase, Progress
 from .scan import scan
-from .store import ids
+from .store import ids, windows
 from .store.db import Database, db_path
 from .store.lock import updating
 from .store.paths import display
@@ -47,24 +47,23 @@ def refresh_library(db: Database, plan: RefreshPlan,
         from ..model import registry
 
         backbone_id = windows_backbone_id(plan.vectors, ids.backbone_id(registry.DEFAULT_MODEL))
-    model_id = ids.vector_model_id(plan.vectors, backbone_id, plan.settings.plan)
     # A library without a map yet may be laid out again as it grows; one the user
     # has seen keeps its points where they are (new tracks are placed among them).
-    regrow = latest_layout(db, model_id, plan.root) is None
+    regrow = latest_layout(db, _map_model_id(db, plan, backbone_id), plan.root) is None
     if plan.scan or engine is not None:
         # The cache's update lock from the scan to the end of the embedding, so that no other
         # process slips in between; a map from the cache alone takes none.
         with updating(db_path(db), f"updating {display(plan.root)}"):
-            yield from _update(db, plan, engine, backbone_id, model_id, tag_names, cancel, regrow)
+            yield from _update(db, plan, engine, backbone_id, tag_names, cancel, regrow)
     if cancel.cancelled:
         return
     yield from _vectors(db, plan, backbone_id, cancel)
     if cancel.cancelled:
         return
-    yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, False, regrow)
+    yield from _map(db, plan, backbone_id, tag_names, cancel, False, regrow)
 
 
-def _update(db, plan: RefreshPlan, engine, backbone_id: str, model_id: str, tag_names, cancel,
+def _update(db, plan: RefreshPlan, engine, backbone_id: str, tag_names, cancel,
             regrow: bool) -> Iterator[Progress]:
     """Scan, then embed what is new, with a provisional map now and then."""
     if plan.scan:
@@ -76,7 +75,7 @@ def _update(db, plan: RefreshPlan, engine, backbone_id: str, model_id: str, tag_
         yield p
         if p.phase is Phase.EMBED and time.monotonic() - last_map > interval:
             yield from _vectors(db, plan, backbone_id, cancel)
-            yield from _map(db, plan, backbone_id, model_id, tag_names, cancel, True, regrow)
+            yield from _map(db, plan, backbone_id, tag_names, cancel, True, regrow)
             # Each provisional map costs more as the library grows: space them out.
             interval, last_map = interval * 2, time.monotonic()
 
@@ -89,10 +88,26 @@ def _vectors(db, plan: RefreshPlan, backbone_id: str, cancel) -> Iterator[Progre
                 yield p
 
 
-def _map(db, plan: RefreshPlan, backbone_id: str, model_id: str, tag_names, cancel, provisional: bool,
+def map_vectors(db, plan: RefreshPlan, backbone_id: str) -> AlbumModelEntry | None:
+    """The model the map shows now: the plan's, except that one reading the cached pools waits
+    until every track of the library has them (heard before pools were cached, they are heard
+    again first); until then the map keeps mean‖max: never two vector spaces on one map."""
+    entry = plan.vectors
+    if entry is not None and entry.needs_pools and windows.tracks_without_pools(
+            db, plan.root, backbone_id, plan.settings.plan):
+        return None
+    return entry
+
+
+def _map_model_id(db, plan: RefreshPlan, backbone_id: str) -> str:
+    return ids.vector_model_id(map_vectors(db, plan, backbone_id), backbone_id, plan.settings.plan)
+
+
+def _map(db, plan: RefreshPlan, backbone_id: str, tag_names, cancel, provisional: bool,
          regrow: bool) -> Iterator[Progress]:
     from .map_build import build_map
 
+    model_id = _map_model_id(db, plan, backbone_id)
     yield from build_map(db, plan.root, model_id, backbone_id, plan.settings.plan, tag_names, cancel,
                          k=plan.k, fresh=plan.fresh_layout and not provisional, regrow=regrow,
                          provisional=provisional)

@@ -27,17 +27,15 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .digest import file_sha256
+from .model_file import ALBUM_METADATA_KEY, ModelFileError, safetensors_metadata
 
 BN_EPS = 1e-3  # Keras BatchNormalization default (the seed was Keras)
 BN_MOMENTUM = 0.01  # Keras momentum 0.99
-# One metadata key only: safetensors writes metadata from a hash map, so several
-# keys come out in random order and the file hash (= model id) would vary.
-METADATA_KEY = "musicmap_album"
+METADATA_KEY = ALBUM_METADATA_KEY
 ARCHITECTURE = "album_v5"
 
 
@@ -177,31 +175,6 @@ def save(model: AlbumModel, path: str | os.PathLike, config: AlbumModelConfig,
     save_file(state, str(tmp), metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
     os.replace(tmp, path)  # a crash never leaves a half-written model under `path`
     return file_sha256(path)
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be used: a pickle, a foreign or damaged file, another
-    architecture. (Core turns it into the user's error where the user chose the model.)"""
-
-
-def safetensors_metadata(path: str | os.PathLike, key: str, what: str) -> dict:
-    """The JSON under ``key`` in a safetensors file's metadata; ModelFileError for pickles and
-    foreign files."""
-    with open(path, "rb") as f:  # FileNotFoundError stays what it is
-        head = f.read(9)
-    if head[:2] == b"PK" or head[:1] == b"\x80":
-        raise ModelFileError(f"{path} is a pickle / torch.save file; only safetensors is loaded")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get(key)
-    except SafetensorError as e:
-        raise ModelFileError(f"{path} is not a valid safetensors file: {e}") from e
-    if raw is None:
-        raise ModelFileError(f"{path} has no {key!r} metadata; not {what}")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise ModelFileError(f"{path}: its {key!r} metadata is not JSON ({e})") from e
 
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> AlbumModel:

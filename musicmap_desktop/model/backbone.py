@@ -38,7 +38,7 @@ def default_batch_size(device: torch.device) -> int:
 
 
 class MusicnnBackbone:
-    """Turns 16 kHz segments of ``WINDOW_SEGMENT`` samples into 200-d features + 50 tags."""
+    """Turns 16 kHz segments of ``WINDOW_SEGMENT`` samples into 200-d features + 50 tags (+ pools)."""
 
     def __init__(self, name: str = registry.DEFAULT_MODEL, device: str = "auto",
                  batch_size: int | None = None, threads: int | None = None, top: str | None = None,
@@ -64,28 +64,35 @@ class MusicnnBackbone:
         self.tags = loaded.tags
         self.batch_size = batch_size or default_batch_size(self.device)
 
-    def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         def network(logmel: torch.Tensor):
             out = self.model(logmel)
-            return out.penultimate.float().cpu().numpy(), out.taggram.float().cpu().numpy()
+            return tuple(t.float().cpu().numpy() for t in (out.penultimate, out.taggram, out.mean_pool, out.max_pool))
 
         return embed_in_batches(segments, self.batch_size, network, len(self.tags), self.device)
 
 
+POOL_DIM = 753  # mid-end channels: each window's mean and max pool over time
+
+
 @torch.inference_mode()
 def embed_in_batches(segments: np.ndarray, batch_size: int, network, n_tags: int,
-                     device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray]:
-    """Segments [N, WINDOW_SEGMENT] -> (features [N, 200], taggram [N, n_tags]), ``batch_size`` at a time;
-    ``network(logmel)`` returns one batch's (features, taggram) as numpy."""
-    feats, tags = [], []
+                     device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments [N, WINDOW_SEGMENT] -> (features [N, 200], taggram [N, n_tags], pools [1506]), ``batch_size``
+    at a time; ``network(logmel)`` returns one batch's (features, taggram, mean pool, max pool) as numpy.
+    ``pools``: the mean over the N windows of their mean pools ‖ the max of their max pools (model/zwccn.py)."""
+    feats, tags, mean_sum, max_pool = [], [], np.zeros(POOL_DIM, np.float64), np.full(POOL_DIM, -np.inf)
     for i in range(0, len(segments), batch_size):
         audio = torch.from_numpy(np.ascontiguousarray(segments[i:i + batch_size])).to(device)
         # float32 mel: 3x cheaper than the float64 path that matches librosa's log-mel
         # bit for bit, and the network's outputs stay within the parity tolerances
         # (tests/model/test_backbone.py checks them through this very function).
-        f, t = network(log_mel(audio, center=False, precise=False))
+        f, t, mean, mx = network(log_mel(audio, center=False, precise=False))
         feats.append(f)
         tags.append(t)
+        mean_sum += mean.sum(0, dtype=np.float64)
+        max_pool = np.maximum(max_pool, mx.max(0))
     if not feats:
-        return np.zeros((0, 200), np.float32), np.zeros((0, n_tags), np.float32)
-    return np.concatenate(feats), np.concatenate(tags)
+        return np.zeros((0, 200), np.float32), np.zeros((0, n_tags), np.float32), np.zeros(0, np.float32)
+    pools = np.concatenate([mean_sum / len(segments), max_pool]).astype(np.float32)
+    return np.concatenate(feats), np.concatenate(tags), pools

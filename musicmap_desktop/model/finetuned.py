@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from . import registry
-from .album import ModelFileError, safetensors_metadata
+from .model_file import ModelFileError, safetensors_metadata
 from .musicnn import TOP_MODULES, Musicnn
 
 METADATA_KEY = "musicmap_backbone_top"

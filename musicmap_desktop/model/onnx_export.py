@@ -5,9 +5,11 @@
 Writes ``<name>.onnx`` (every filter) and ``<name>.lean.onnx`` (model/lean.py: the dead
 filters as constants; the CPU engine's default) for each bundled backbone, byte for byte
 the files in weights/ (their sha256: weights/README.md). Input: log-mel windows
-[batch, WINDOW_FRAMES, N_MELS] (model/configuration.py); outputs: penultimate [batch, 200]
-and taggram [batch, 50]. Needs torch and the `onnx` package (the ``build`` extra) at export
-time only; the app needs just onnxruntime, which reads the graph (protobuf, nothing unpickled).
+[batch, WINDOW_FRAMES, N_MELS] (model/configuration.py); outputs (OUTPUTS): penultimate
+[batch, 200], taggram [batch, 50], and the mid-end mean and max pools [batch, 753] each (what
+the closed-form album model reads), all from the one pass. Needs torch and the `onnx`
+package (the ``build`` extra) at export time only; the app needs just onnxruntime, which
+reads the graph (protobuf, nothing unpickled).
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from .configuration import N_MELS, WINDOW_FRAMES
 
 log = logging.getLogger(__name__)
 
+OUTPUTS = ("penultimate", "taggram", "mean_pool", "max_pool")  # the graphs' outputs, in this order
+
 
 class _Outputs(torch.nn.Module):
     def __init__(self, model) -> None:
@@ -30,7 +34,7 @@ class _Outputs(torch.nn.Module):
 
     def forward(self, x):
         out = self.model(x)
-        return out.penultimate, out.taggram
+        return out.penultimate, out.taggram, out.mean_pool, out.max_pool
 
 
 def export(name: str, out_dir: Path, lean: bool = False) -> Path:
@@ -43,8 +47,8 @@ def export(name: str, out_dir: Path, lean: bool = False) -> Path:
     path = out_dir / (f"{name}.lean.onnx" if lean else f"{name}.onnx")
     example = torch.zeros(2, WINDOW_FRAMES, N_MELS)
     torch.onnx.export(_Outputs(model), (example,), str(path), dynamo=False, opset_version=17,
-                      input_names=["logmel"], output_names=["penultimate", "taggram"],
-                      dynamic_axes={"logmel": {0: "batch"}, "penultimate": {0: "batch"}, "taggram": {0: "batch"}})
+                      input_names=["logmel"], output_names=list(OUTPUTS),
+                      dynamic_axes={axis: {0: "batch"} for axis in ("logmel", *OUTPUTS)})
     return path
 
 

@@ -52,9 +52,8 @@ class OrtBackbone:
         self.batch_size = batch_size
         torch.set_num_threads(threads)
 
-    def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def embed_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         def network(logmel):
-            penultimate, taggram = self.session.run(None, {"logmel": logmel.numpy()})
-            return penultimate, taggram
+            return tuple(self.session.run(None, {"logmel": logmel.numpy()}))  # onnx_export.OUTPUTS
 
         return embed_in_batches(segments, self.batch_size, network, len(self.tags))

@@ -1,5 +1,6 @@
 """The versioned album-model store, model choice, and vectors recomputed from cached windows."""
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -155,3 +156,94 @@ def test_auto_skips_a_retrained_model_that_lost_to_meanmax(tmp_path, no_bundled)
                                      "beats_meanmax": False})
     assert choose_model("auto", models, BACKBONE).id == good
     assert choose_model(weak, models, BACKBONE).id == weak  # still there to pick by hand
+
+
+def _with_record(models, seed, created, **info):
+    _, path = _save(models, seed, created, record=False)
+    model_id = album_model_id(path)
+    album_models.write_record(path, {"id": model_id, "backbone_id": BACKBONE, "created": created, **info})
+    return model_id
+
+
+def test_a_retrained_model_takes_over_the_bundled_default_only_when_it_beat_that_very_model(tmp_path,
+                                                                                            monkeypatch):
+    models = str(tmp_path / "models")
+    _, path = _save(str(tmp_path / "w"), 1, created=1.0, record=False)
+    bundled = AlbumModelEntry("album-b", path, "bundled", {"default": True, "backbone_id": BACKBONE})
+    monkeypatch.setattr(album_models, "bundled_model", lambda: bundled)
+    # An older retrain beat mean‖max but was never compared with the bundled model: it does not take over.
+    old = _with_record(models, 2, 10.0, beats_meanmax=True)
+    assert choose_model("auto", models, BACKBONE).id == "album-b"
+    lost = _with_record(models, 3, 20.0, compared_with="album-b", beats_default=False, beats_meanmax=True)
+    assert choose_model("auto", models, BACKBONE).id == "album-b"
+    other = _with_record(models, 4, 30.0, compared_with="album-x", beats_default=True)  # another bundled model
+    assert choose_model("auto", models, BACKBONE).id == "album-b"
+    won = _with_record(models, 5, 5.0, compared_with="album-b", beats_default=True)
+    assert choose_model("auto", models, BACKBONE).id == won  # the oldest, but the only one that beat it
+    # Where the bundled model is not the default, the rule is the old one: beat mean‖max.
+    bundled = AlbumModelEntry("album-b", path, "bundled", {"default": False, "backbone_id": BACKBONE})
+    assert choose_model("auto", models, BACKBONE).id == other  # newest; its record says nothing of mean‖max
+    assert {old, lost} <= {e.id for e in album_models.retrained_models(models)}
+
+
+def _closed_form_entry(lib, models_dir):
+    """A closed-form model fitted to the library's tracks, saved with its record."""
+    from musicmap_desktop.model import zwccn
+
+    fps = [r[0] for r in lib.db.execute("SELECT fingerprint FROM track_pools")]
+    feats = window_store.load_features(lib.db, fps, BACKBONE, PLAN)
+    pools = window_store.load_pools(lib.db, fps, BACKBONE, PLAN)
+    albums = [lib.db.execute("SELECT album FROM tracks WHERE fingerprint = ?", [fp]).fetchone()[0] for fp in fps]
+    model = zwccn.fit(zwccn.track_inputs([feats[f] for f in fps], [pools[f] for f in fps]), albums, dim=16)
+    os.makedirs(models_dir, exist_ok=True)
+    tmp = os.path.join(models_dir, "incoming.safetensors")
+    zwccn.save(model, tmp)
+    model_id = album_model_id(tmp)
+    path = os.path.join(models_dir, f"{model_id}.safetensors")
+    os.replace(tmp, path)
+    return album_models.write_record(path, {"id": model_id, "backbone_id": BACKBONE, "architecture": "zwccn_v1"}), model
+
+
+def test_vectorize_with_the_closed_form_model_reads_windows_and_pools(tmp_path, no_bundled):
+    lib = Library(tmp_path)
+    for i in range(24):
+        lib.add(f"t{i}", i % 3)
+    entry, model = _closed_form_entry(lib, str(tmp_path / "models"))
+    lib.add("late", 1, pools=False)  # heard before pools were cached
+    assert entry.needs_pools
+    list(vectorize(lib.db, lib.root, BACKBONE, PLAN, entry))
+    vid = vector_model_id(entry, BACKBONE, PLAN)
+    ids, vecs = vector_store.load_vectors(lib.db, vid, lib.root)
+    assert len(ids) == 24 and vecs.shape == (24, 16)  # not the track without pools
+    fp = lib.db.execute("SELECT fingerprint FROM tracks WHERE id = ?", [ids[3]]).fetchone()[0]
+    feats = window_store.load_windows(lib.db, fp, BACKBONE, PLAN).features
+    pools = window_store.load_pools(lib.db, [fp], BACKBONE, PLAN)[fp]
+    np.testing.assert_array_equal(vecs[3], model.embed([feats], [pools])[0])
+
+
+def test_the_map_keeps_mean_max_until_every_track_has_its_pools(tmp_path, no_bundled):
+    from musicmap_desktop.core.jobs import MapProgress
+    from musicmap_desktop.core.refresh import RefreshPlan, refresh_library
+
+    lib = Library(tmp_path)
+    for i in range(12):
+        lib.add(f"t{i}", i % 3)
+    entry, _ = _closed_form_entry(lib, str(tmp_path / "models"))
+    lib.add("late", 1, pools=False)
+    plan = RefreshPlan(lib.root, scan=False, vectors=entry, settings=SimpleNamespace(plan=PLAN))
+
+    class Absent:  # the engine cannot hear the late track (its drive is away)
+        backbone_id = BACKBONE
+
+        def run(self, tasks, cancel):
+            return iter(())
+
+    def shown():
+        items = list(refresh_library(lib.db, plan, lambda m: Absent(), TAGS, CancelToken()))
+        return [p.result for p in items if isinstance(p, MapProgress)][-1]
+    before = shown()
+    assert before.model_id == vector_model_id(None, BACKBONE, PLAN) and len(before) == 13
+    fp = lib.db.execute("SELECT fingerprint FROM tracks WHERE title LIKE '% late'").fetchone()[0]
+    window_store.save_pools(lib.db, fp, BACKBONE, PLAN, lib.pools(1))  # the engine heard it again
+    after = shown()
+    assert after.model_id == vector_model_id(entry, BACKBONE, PLAN) and len(after) == 13

@@ -112,7 +112,8 @@ class Fake:
         if self.calls in self.bad:
             return self.bad[self.calls](segments)
         n = len(segments)
-        return np.full((n, 200), 0.5, np.float32) + segments[:, :200], np.full((n, 50), 0.5, np.float32)
+        return (np.full((n, 200), 0.5, np.float32) + segments[:, :200], np.full((n, 50), 0.5, np.float32),
+                np.full(1506, 0.5, np.float32))
 
 
 def scanned(root, tmp_path):
@@ -134,7 +135,7 @@ def raise_(exc):
 
 @pytest.mark.parametrize("bad, reason", [
     (raise_(RuntimeError("CUDA error: an illegal memory access")), "RuntimeError: CUDA error: an illegal memory access"),
-    (lambda s: (np.full((len(s), 200), np.nan, np.float32), np.zeros((len(s), 50), np.float32)),
+    (lambda s: (np.full((len(s), 200), np.nan, np.float32), np.zeros((len(s), 50), np.float32), np.zeros(1506)),
      "ValueError: window features contain NaN or inf"),  # saving its vector refuses NaN
 ])
 def test_a_model_failure_on_one_file_is_its_failure_and_the_rest_is_heard(music, tmp_path, bad, reason, caplog):

@@ -36,7 +36,7 @@ class Fake:
     backbone_id, name, top = "fake-1", "fake", None
 
     def embed_segments(self, segments):
-        return np.abs(segments[:, :200]) + 0.1, np.full((len(segments), 50), 0.5, np.float32)
+        return np.abs(segments[:, :200]) + 0.1, np.full((len(segments), 50), 0.5, np.float32), np.ones(1506, np.float32)
 
 
 # Formats the scanner reads that audio_factory does not tag: made by FFmpeg, names and damage only.

@@ -18,7 +18,8 @@ class Fake:
     backbone_id, name, top = "fake-1", "fake", None
 
     def embed_segments(self, segments):
-        return np.full((len(segments), 200), 0.5, np.float32), np.full((len(segments), 50), 0.5, np.float32)
+        n = len(segments)
+        return np.full((n, 200), 0.5, np.float32), np.full((n, 50), 0.5, np.float32), np.full(1506, 0.5, np.float32)
 
 
 def heard(db, root):
@@ -28,7 +29,7 @@ def heard(db, root):
 
 def rows_of(db, fp):
     return [db.execute(f"SELECT COUNT(*) FROM {t} WHERE fingerprint = ?", [fp]).fetchone()[0]
-            for t in ("windows", "track_tags", "vectors")]
+            for t in ("windows", "track_tags", "track_pools", "vectors")]
 
 
 def fingerprint(db, name):
@@ -41,12 +42,12 @@ def test_an_edited_files_old_analysis_is_collected_at_the_next_scan(tmp_path):
     db = open_db(str(tmp_path / "c.db"))
     heard(db, tmp_path / "m")
     old, other = fingerprint(db, "song.flac"), fingerprint(db, "other.wav")
-    assert rows_of(db, old) == [1, 1, 1]
+    assert rows_of(db, old) == [1, 1, 1, 1]
     tag_file(song, "flac", {"title": "New title, longer than the old one"})
     heard(db, tmp_path / "m")
     assert fingerprint(db, "song.flac") != old
-    assert rows_of(db, old) == [0, 0, 0] and rows_of(db, fingerprint(db, "song.flac")) == [1, 1, 1]
-    assert rows_of(db, other) == [1, 1, 1]
+    assert rows_of(db, old) == [0, 0, 0, 0] and rows_of(db, fingerprint(db, "song.flac")) == [1, 1, 1, 1]
+    assert rows_of(db, other) == [1, 1, 1, 1]
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -58,7 +59,7 @@ def test_content_another_track_still_has_is_kept(tmp_path):
     shared = fingerprint(db, "song.flac")
     tag_file(song, "flac", {"title": "Edited"})
     heard(db, tmp_path / "m")
-    assert rows_of(db, shared) == [1, 1, 1]  # copy.flac still has it
+    assert rows_of(db, shared) == [1, 1, 1, 1]  # copy.flac still has it
 
 
 def test_a_removed_files_analysis_waits_its_grace_period(tmp_path, monkeypatch):
@@ -69,15 +70,15 @@ def test_a_removed_files_analysis_waits_its_grace_period(tmp_path, monkeypatch):
     book = fingerprint(db, "book.flac")
     shutil.move(str(tmp_path / "m" / "Audiobooks"), str(tmp_path / "away"))
     list(scan(str(tmp_path / "m"), db))
-    assert rows_of(db, book) == [1, 1, 1]  # it may come back
+    assert rows_of(db, book) == [1, 1, 1, 1]  # it may come back
     shutil.move(str(tmp_path / "away"), str(tmp_path / "m" / "Audiobooks"))
     list(scan(str(tmp_path / "m"), db))
-    assert rows_of(db, book) == [1, 1, 1] and fingerprint(db, "book.flac") == book  # back: nothing to redo
+    assert rows_of(db, book) == [1, 1, 1, 1] and fingerprint(db, "book.flac") == book  # back: nothing to redo
     shutil.move(str(tmp_path / "m" / "Audiobooks"), str(tmp_path / "away"))
     list(scan(str(tmp_path / "m"), db))
     monkeypatch.setattr(collect, "KEEP_REMOVED_S", 0.0)  # a month later
     list(scan(str(tmp_path / "m"), db))
-    assert rows_of(db, book) == [0, 0, 0] and rows_of(db, fingerprint(db, "keep.wav")) == [1, 1, 1]
+    assert rows_of(db, book) == [0, 0, 0, 0] and rows_of(db, fingerprint(db, "keep.wav")) == [1, 1, 1, 1]
     assert db.execute("SELECT COUNT(*) FROM removed_fingerprints").fetchone() == (0,)
 
 

@@ -32,7 +32,8 @@ class FakeBackbone:
         assert segments.shape[1] == WINDOW_SEGMENT and segments.dtype == np.float32
         self.calls += 1
         spec = np.abs(np.fft.rfft(segments[:, :4096], axis=1))[:, :200].astype(np.float32)
-        return spec, np.full((len(segments), 50), 0.5, np.float32)
+        pools = np.resize(np.concatenate([spec.mean(0), spec.max(0)]), 1506).astype(np.float32)
+        return spec, np.full((len(segments), 50), 0.5, np.float32), pools
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,27 @@ def test_real_model_embeds_every_format_once(tmp_path, real_backbone, engine):
     w = window_store.load_windows(db, next(iter_tracks(db))["fingerprint"], backbone_id, settings.plan)
     assert w.features.shape == (1, 200) and w.taggram.shape == (1, 50)  # 4 s holds one full window
     assert ((w.taggram >= 0) & (w.taggram <= 1)).all()
+    assert window_store.tracks_without_pools(db, None, backbone_id, settings.plan) == 0  # from the same pass
+    fps = [r["fingerprint"] for r in iter_tracks(db)]
+    assert {p.shape for p in window_store.load_pools(db, fps, backbone_id, settings.plan).values()} == {(1506,)}
     again = run(db, tmp_path / "m", real_backbone, settings)
     assert again.total == 0  # an unchanged library embeds nothing
+
+
+def test_a_tracks_pools_from_its_chunks_are_those_of_all_its_windows():
+    from musicmap_desktop.core.embed import track_pools
+
+    rng = np.random.default_rng(0)
+    mean_pool, max_pool = rng.normal(size=(141, 753)), rng.normal(size=(141, 753))
+    parts, start = [], 0
+    for n in (64, 64, 13):  # chunks of CHUNK_WINDOWS and the rest
+        end = start + n
+        parts.append((list(range(n)), None, None,
+                      np.concatenate([mean_pool[start:end].mean(0), max_pool[start:end].max(0)])))
+        start = end
+    got = track_pools(parts)
+    np.testing.assert_allclose(got[:753], mean_pool.mean(0), atol=1e-12)
+    np.testing.assert_array_equal(got[753:], max_pool.max(0))
 
 
 def test_lean_and_full_networks_keep_the_id_existing_caches_use():

@@ -95,3 +95,27 @@ def test_0005_backfills_track_tags_from_existing_windows(tmp_path):
     (fp, blob), = db.execute("SELECT fingerprint, taggram FROM track_tags").fetchall()
     assert fp == "fp" and np.allclose(np.frombuffer(blob, "<f4"), [0.4, 0.6], atol=1e-3)
     assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1
+
+
+def test_0009_adds_track_pools_and_old_tracks_are_heard_again(tmp_path):
+    import numpy as np
+
+    from musicmap_desktop.core.store import windows
+
+    db = with_track(tmp_path / "c.db", 8)
+    db.execute("INSERT INTO windows VALUES ('fp', 'bb', 'n20', 1, x'00000000', ?, ?, 0)",
+               [np.ones((1, 200), "<f2").tobytes(), np.ones((1, 50), "<f2").tobytes()])
+    db.execute("INSERT INTO vectors VALUES ('fp', 'meanmax:bb:n20', x'0000803f', 0)")
+    db.conn.close()
+    db = db_at(tmp_path / "c.db", 9)
+    assert applied_migrations(db)[-1] == "0009_track_pools"
+    assert db.execute("SELECT COUNT(*) FROM track_pools").fetchone()[0] == 0
+    # what was heard is kept (the map shows it meanwhile), and the track is pending for the engine
+    assert db.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == 1
+    assert db.execute("SELECT vector FROM vectors").fetchall() == [(b"\x00\x00\x80\x3f",)]
+    assert [t.fingerprint for t in windows.tracks_without_windows(db, None, "bb", "n20")] == ["fp"]
+    assert windows.tracks_without_pools(db, None, "bb", "n20") == 1
+    windows.save_pools(db, "fp", "bb", "n20", np.arange(1506) / 1506)
+    assert windows.tracks_without_windows(db, None, "bb", "n20") == []
+    np.testing.assert_allclose(windows.load_pools(db, ["fp", "other"], "bb", "n20")["fp"], np.arange(1506) / 1506,
+                               atol=1e-3)

@@ -19,7 +19,8 @@ class HeardEverything:
     def run(self, tasks, cancel):
         for track, frames, last in tasks:
             feats = np.abs(self.rng.normal(size=(len(frames), 200))).astype(np.float32)
-            yield track, frames, (feats, np.full((len(frames), 50), 0.1, np.float32)), last
+            pools = np.abs(self.rng.normal(size=1506)).astype(np.float32)
+            yield track, frames, (feats, np.full((len(frames), 50), 0.1, np.float32), pools), last
 
 
 def test_provisional_maps_then_the_final_one_and_no_renamed_phase(tmp_path, monkeypatch):

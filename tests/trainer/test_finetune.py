@@ -45,7 +45,7 @@ def finetuned_run(album_library, tmp_path_factory):
     base = tmp_path_factory.mktemp("ft_run")
     db = copy_db(album_library.db, base / "cache.sqlite3")
     models = str(base / "models")
-    with _env(base, **{"trainer.retrain.beats_meanmax": lambda *a: True}):
+    with _env(base, **{"trainer.retrain.beats_row": lambda *a: True}):
         code, out = _main(["--retrain", album_library.root, "--db", db, "--models-dir", models, "--json", *FAST])
     assert code == 0, out
     return SimpleNamespace(root=album_library.root, db=db, models=models, report=json.loads(out), base=base)

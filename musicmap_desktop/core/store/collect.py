@@ -1,4 +1,4 @@
-"""Collecting what no track needs any more: the windows, mean tags and vectors of content that
+"""Collecting what no track needs any more: the windows, mean tags, pools and vectors of content that
 no track has (an edited file's old fingerprint at once; a removed file's after a grace period).
 
 The tables are keyed by fingerprint so that a moved file keeps what was heard in it; the price
@@ -24,7 +24,7 @@ def collect(db: Database, replaced: Iterable[str], keep_removed_s: float | None 
                                         [time.time() - keep])]
     db.conn.executemany("DELETE FROM removed_fingerprints WHERE fingerprint = ?", [(fp,) for fp in expired])
     gone = [fp for fp in dict.fromkeys([*replaced, *expired]) if not _needed(db, fp)]
-    for table in ("windows", "track_tags", "vectors"):
+    for table in ("windows", "track_tags", "track_pools", "vectors"):
         db.conn.executemany(f"DELETE FROM {table} WHERE fingerprint = ?", [(fp,) for fp in gone])
     return len(gone)
 

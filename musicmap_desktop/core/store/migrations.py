@@ -193,6 +193,24 @@ def _create_layout_notes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_track_pools(db: sqlite_utils.Database) -> None:
+    # Per track, what the closed-form album model reads beside the window features: the
+    # mid-end pools aggregated over the windows (3 KB). Tracks heard before this table
+    # existed have none: the engine hears them again (tracks_without_windows).
+    _run(
+        db,
+        """
+        CREATE TABLE track_pools (
+            fingerprint TEXT NOT NULL,
+            backbone_id TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            pools BLOB NOT NULL,            -- float16 [1506]: mean of the mean pools, max of the max pools
+            PRIMARY KEY (fingerprint, backbone_id, plan)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_create_tracks", _create_tracks),
     ("0002_libraries_and_folder_problems", _create_folders),
@@ -202,4 +220,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0006_removed_fingerprints", _create_removed_fingerprints),
     ("0007_excluded_folders", _create_excluded_folders),
     ("0008_layout_notes", _create_layout_notes),
+    ("0009_track_pools", _create_track_pools),
 ]

@@ -15,6 +15,13 @@ def save_vector(db: Database, fingerprint: str, model_id: str, vector: np.ndarra
                [fingerprint, model_id, np.asarray(vector, "<f4").tobytes(), time.time()])
 
 
+def save_vectors(db: Database, fingerprints: list[str], model_id: str, vectors: np.ndarray) -> None:
+    """Many vectors of one model at once (row i is fingerprints[i])."""
+    now, rows = time.time(), np.asarray(vectors, "<f4")
+    db.conn.executemany("INSERT OR REPLACE INTO vectors (fingerprint, model_id, vector, created_at) VALUES (?, ?, ?, ?)",
+                        [(fp, model_id, v.tobytes(), now) for fp, v in zip(fingerprints, rows)])
+
+
 def load_vector(db: Database, fingerprint: str, model_id: str) -> np.ndarray | None:
     row = db.execute("SELECT vector FROM vectors WHERE fingerprint = ? AND model_id = ?",
                      [fingerprint, model_id]).fetchone()
@@ -36,12 +43,15 @@ def load_vectors(db: Database, model_id: str, root: str | None = None) -> tuple[
 
 
 def tracks_without_vectors(db: Database, root: str | None, backbone_id: str, plan: str,
-                           model_id: str) -> list[str]:
-    """Fingerprints under root with window features but no vector of this model."""
+                           model_id: str, with_pools: bool = False) -> list[str]:
+    """Fingerprints under root with window features (and pools, ``with_pools``) but no vector
+    of this model."""
     inside = under(root)
+    pools = (" AND EXISTS (SELECT 1 FROM track_pools p WHERE p.fingerprint = w.fingerprint"
+             " AND p.backbone_id = w.backbone_id AND p.plan = w.plan)") if with_pools else ""
     rows = db.execute(
         "SELECT DISTINCT t.path, w.fingerprint FROM tracks t JOIN windows w ON w.fingerprint = t.fingerprint"
-        " WHERE t.status = 'ok' AND w.backbone_id = ? AND w.plan = ? AND NOT EXISTS"
+        " WHERE t.status = 'ok' AND w.backbone_id = ? AND w.plan = ?" + pools + " AND NOT EXISTS"
         " (SELECT 1 FROM vectors v WHERE v.fingerprint = w.fingerprint AND v.model_id = ?)",
         [backbone_id, plan, model_id])
     return sorted({fp for path, fp in rows if inside(path)})

@@ -1,9 +1,11 @@
-"""The ``windows`` and ``track_tags`` tables: what the backbone heard in each track.
+"""The ``windows``, ``track_tags`` and ``track_pools`` tables: what the backbone heard in each track.
 
 Per fingerprint, backbone id and window plan: the window starts, their 200-d features and
-50 tag probabilities (float16), and the tags averaged over the windows (``track_tags``,
-kept apart because reading a column behind the features blob walks its overflow pages).
-Keyed by content, so a moved file keeps what was heard.
+50 tag probabilities (float16), the tags averaged over the windows (``track_tags``,
+kept apart because reading a column behind the features blob walks its overflow pages),
+and the mid-end pools aggregated over the windows (``track_pools``: float16 [1506], what
+the closed-form album model reads besides the features). Keyed by content, so a moved
+file keeps what was heard.
 """
 from __future__ import annotations
 
@@ -50,6 +52,46 @@ def save_track_tags(db: Database, fingerprint: str, backbone_id: str, plan: str,
                [fingerprint, backbone_id, plan, mean.astype("<f4").tobytes()])
 
 
+def save_pools(db: Database, fingerprint: str, backbone_id: str, plan: str, pools: np.ndarray) -> None:
+    """The track's mid-end pools: mean over windows of the mean pool ‖ max over windows of the max pool."""
+    db.execute("INSERT OR REPLACE INTO track_pools VALUES (?, ?, ?, ?)",
+               [fingerprint, backbone_id, plan, np.asarray(pools, "<f2").tobytes()])
+
+
+_IN_CHUNK = 500  # fingerprints per "IN (...)" query: far below SQLite's variable limit
+
+
+def _chunked_rows(db: Database, sql: str, fingerprints: list[str], params: list) -> Iterator[tuple]:
+    for i in range(0, len(fingerprints), _IN_CHUNK):
+        chunk = fingerprints[i:i + _IN_CHUNK]
+        yield from db.execute(sql.format(marks=", ".join("?" * len(chunk))), [*params, *chunk])
+
+
+def load_pools(db: Database, fingerprints: list[str], backbone_id: str, plan: str) -> dict[str, np.ndarray]:
+    """fingerprint -> float16 [1506] pools, for those of ``fingerprints`` that have them."""
+    rows = _chunked_rows(db, "SELECT fingerprint, pools FROM track_pools WHERE backbone_id = ? AND plan = ?"
+                             " AND fingerprint IN ({marks})", list(fingerprints), [backbone_id, plan])
+    return {fp: np.frombuffer(blob, "<f2").copy() for fp, blob in rows}
+
+
+def load_features(db: Database, fingerprints: list[str], backbone_id: str, plan: str) -> dict[str, np.ndarray]:
+    """fingerprint -> float16 [n_windows, 200] window features, for those that have them."""
+    rows = _chunked_rows(db, "SELECT fingerprint, n_windows, features FROM windows WHERE backbone_id = ?"
+                             " AND plan = ? AND fingerprint IN ({marks})", list(fingerprints), [backbone_id, plan])
+    return {fp: _features(n, blob).copy() for fp, n, blob in rows}
+
+
+def tracks_without_pools(db: Database, root: str | None, backbone_id: str, plan: str) -> int:
+    """How many tracks under root have window features but no pools (heard before pools were cached)."""
+    inside = under(root)
+    rows = db.execute(
+        "SELECT t.path FROM tracks t JOIN windows w ON w.fingerprint = t.fingerprint WHERE t.status = 'ok'"
+        " AND w.backbone_id = ? AND w.plan = ? AND NOT EXISTS (SELECT 1 FROM track_pools p"
+        " WHERE p.fingerprint = t.fingerprint AND p.backbone_id = ? AND p.plan = ?)",
+        [backbone_id, plan, backbone_id, plan])
+    return sum(1 for (path,) in rows if inside(path))
+
+
 def _features(n: int, blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, "<f2").reshape(n, -1)
 
@@ -71,12 +113,15 @@ def track_windows(db: Database, track_id: int, backbone_id: str, plan: str) -> W
 
 
 def tracks_without_windows(db: Database, root: str | None, backbone_id: str, plan: str) -> list[PendingTrack]:
-    """Tracks that read fine but have no window features for this backbone and plan yet."""
+    """Tracks that read fine but have no window features, or no pools, for this backbone and plan
+    yet (tracks heard before the pools were cached are heard again, windows and all)."""
     inside = under(root)
     rows = db.execute(
         "SELECT t.id, t.path, t.fingerprint, t.duration FROM tracks t WHERE t.status = 'ok'"
-        " AND NOT EXISTS (SELECT 1 FROM windows w WHERE w.fingerprint = t.fingerprint"
-        " AND w.backbone_id = ? AND w.plan = ?) ORDER BY t.display_path", [backbone_id, plan])
+        " AND (NOT EXISTS (SELECT 1 FROM windows w WHERE w.fingerprint = t.fingerprint"
+        " AND w.backbone_id = ? AND w.plan = ?) OR NOT EXISTS (SELECT 1 FROM track_pools p"
+        " WHERE p.fingerprint = t.fingerprint AND p.backbone_id = ? AND p.plan = ?))"
+        " ORDER BY t.display_path", [backbone_id, plan, backbone_id, plan])
     seen: set[str] = set()
     out = []
     for r in rows:
