@@ -38,6 +38,7 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
     from .core.store import ids
     from .core.store.windows import track_windows
     from .core.thumbnails import CoverCache
+    from .gui.launch import attach_mpris
     from .gui.main_window import MainWindow
     from .gui.session import LibrarySession
     from .model import registry
@@ -58,23 +59,8 @@ def make_window(db_path: str, settings, backbone: str = "msd_musicnn", device: s
 
     window = MainWindow(session, settings, default_music_dir(), details,
                         covers=lambda path: covers.thumbnail(path, COVER_PX))
-    _mpris(window, bus)
+    attach_mpris(window, bus)
     return window
-
-
-def _mpris(window, bus) -> None:
-    """Media keys, the desktop's media widgets and playerctl (Linux; nothing without a session bus)."""
-    try:
-        from PySide6.QtDBus import QDBusConnection
-
-        from .gui.mpris import MprisService
-    except ImportError:  # a Qt build without QtDBus (macOS, Windows)
-        return
-    bus = bus if bus is not None else QDBusConnection.sessionBus()
-    if bus.isConnected():
-        pb = window.playback
-        window.attach_mpris(MprisService(window.player, bus, on_next=pb.next, on_previous=pb.previous,
-                                         on_raise=window.raise_, on_quit=window.close))
 
 
 def run_gui(folder: str | None, db_path: str, model: str | None = None) -> int:

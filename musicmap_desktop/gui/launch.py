@@ -56,3 +56,19 @@ def run(make_window: Callable[[QSettings], object], folder: str | None) -> int:
         reporter.excepthook(*sys.exc_info())
         return 1
     return app.exec()
+
+
+def attach_mpris(window, bus=None) -> None:
+    """Media keys, the desktop's media widgets and playerctl (Linux; nothing without a session bus).
+    ``bus``: the session bus by default (tests pass a private one)."""
+    try:
+        from PySide6.QtDBus import QDBusConnection
+
+        from .mpris import MprisService
+    except ImportError:  # a Qt build without QtDBus (macOS, Windows)
+        return
+    bus = bus if bus is not None else QDBusConnection.sessionBus()
+    if bus.isConnected():
+        pb = window.playback
+        window.attach_mpris(MprisService(window.player, bus, on_next=pb.next, on_previous=pb.previous,
+                                         on_raise=window.raise_, on_quit=window.close))
