@@ -4,12 +4,12 @@ the play queue: play_queue.PlayQueue.)"""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from typing import Iterable
 
 import numpy as np
 
+from .atomic_write import write_atomic
 from .mapdata import TrackView
 from .similarity import rank_like
 from .tags import UNKNOWN_ARTIST
@@ -88,20 +88,7 @@ def write_m3u(path: str, tracks: list[TrackView]) -> None:
     A path whose name is not valid UTF-8 is written as its original bytes
     (surrogateescape), so the player still finds the file.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".playlist-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as f:
-            f.write(m3u_text(tracks))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, m3u_text(tracks).encode("utf-8", "surrogateescape"), durable=True)
 
 
 def select_in_rect(xy: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:

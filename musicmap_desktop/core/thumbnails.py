@@ -24,11 +24,11 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from .atomic_write import write_atomic
 from .covers import CoverError, CoverSource, find_cover
 from .jobs import CancelToken, Phase, Progress
 
@@ -139,7 +139,9 @@ class CoverCache:
             except CoverError as e:
                 raise CoverError(f"{source.origin}: {e}") from None
             for size, jpeg in thumbs.items():
-                _write_atomic(self.thumb_path(digest, size), jpeg)
+                thumb = self.thumb_path(digest, size)
+                os.makedirs(os.path.dirname(thumb), exist_ok=True)  # one subfolder per 2 hex digits
+                write_atomic(thumb, jpeg)
         return CoverEntry(digest, source.origin)
 
     def _record(self, path: str, stamp: str, entry: CoverEntry) -> None:
@@ -167,7 +169,7 @@ class CoverCache:
 
     def _compact(self) -> None:
         text = "".join(json.dumps([p, s, e.digest, e.origin, e.reason]) + "\n" for p, (s, e) in self._index.items())
-        _write_atomic(self._log, text.encode("utf-8"))
+        write_atomic(self._log, text.encode("utf-8"))
 
 
 def _stamp(path: str) -> str:
@@ -178,21 +180,6 @@ def _stamp(path: str) -> str:
     except OSError:
         return "gone"
     return f"{st.st_size}:{st.st_mtime_ns}:{folder.st_mtime_ns}"
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def thumbnail_job(cache: CoverCache, paths: Iterable[str], cancel: CancelToken | None = None) -> Iterator[Progress]:
