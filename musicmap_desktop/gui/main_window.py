@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QStackedWidget,
     QToolBar,
@@ -24,6 +23,7 @@ from .excluded_folders import ExcludedFoldersDialog
 from .legend import Legend
 from .library_panel import LibraryPanel
 from .map_view import MapView
+from .window_menus import build_menus
 from .playback import Playback, track_name
 from .player import NowPlayingBar, Player
 from .playlist_actions import PlaylistActions
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.docks[1].setWindowTitle("Library and track")
         self._build_toolbar()
         self._build_status()
-        self._build_menu()
+        build_menus(self)
 
     def _dock(self, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(name, self)
@@ -128,77 +128,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.cancel_button)
-
-    def _build_menu(self) -> None:
-        menu = self.library_menu = self.menuBar().addMenu("&Library")
-        self.open_action = QAction("Open folder…", self, shortcut=QKeySequence.Open, triggered=self.welcome.choose)
-        self.rescan_action = QAction("Rescan", self, shortcut=QKeySequence.Refresh, triggered=self.rescan)
-        self.fresh_action = QAction("New layout", self, triggered=lambda: self.rescan(fresh=True))
-        self.problems_action = QAction("Problems…", self, triggered=self.show_problems)
-        self.excluded_action = QAction("Excluded folders…", self, triggered=self.show_excluded_folders)
-        for a in (self.open_action, self.rescan_action, self.fresh_action, self.problems_action,
-                  self.excluded_action):
-            menu.addAction(a)
-        self.vectors_menu = menu.addMenu("Track vectors")
-        self.vectors_menu.aboutToShow.connect(self._fill_vectors_menu)
-        menu.addSeparator()  # library settings (e.g. excluded folders) go above this line
-        self.quit_action = QAction("Quit", self, triggered=self.close, menuRole=QAction.QuitRole)
-        # Ctrl+Q everywhere: some platforms' standard Quit key is empty (Windows' scheme, offscreen).
-        keys = [QKeySequence("Ctrl+Q")] + [k for k in QKeySequence.keyBindings(QKeySequence.Quit)
-                                            if k != QKeySequence("Ctrl+Q")]
-        self.quit_action.setShortcuts(keys)
-        self.quit_action.setShortcutContext(Qt.ApplicationShortcut)
-        menu.addAction(self.quit_action)
-        self._build_playlist_menu()
-        self._build_playback_menu()
-        self._build_view_menu()
-
-    def _build_playlist_menu(self) -> None:
-        menu = self.menuBar().addMenu("&Playlist")
-        for action in self.playlists.menu_actions():
-            menu.addAction(action)
-        menu.addSeparator()
-        menu.addMenu(self.playlists.export_menu)
-
-    def _build_playback_menu(self) -> None:
-        menu = self.menuBar().addMenu("P&layback")
-        pb = self.playback
-        for text, slot, key in (("Play/pause", self.player.toggle, Qt.Key_Space),
-                                ("Next", pb.next, "Ctrl+Right"), ("Previous", pb.previous, "Ctrl+Left"),
-                                ("Next similar", pb.next_similar, "Ctrl+N")):
-            action = QAction(text, self, shortcut=key)
-            action.triggered.connect(lambda _checked=False, slot=slot: slot())
-            action.setShortcutContext(Qt.WindowShortcut)
-            menu.addAction(action)
-        self.play_pause_action = menu.actions()[0]
-
-    def _build_view_menu(self) -> None:
-        view = self.view_menu = self.menuBar().addMenu("&View")
-        self.fit_action = QAction("Fit to view", self, shortcut="Ctrl+0", triggered=self.map_view.fit_to_view)
-        self.clear_action = QAction("Clear highlight and selection", self, shortcut=Qt.Key_Escape,
-                                    triggered=self.clear_marks)
-        find = QAction("Find", self, shortcut=QKeySequence.Find, triggered=self.search.setFocus)
-        for a in (self.fit_action, self.clear_action, find):
-            view.addAction(a)
-        view.addSeparator()
-        for a in (self.map_view.labels_action, self.map_view.neighbours_action):
-            view.addAction(a)
-        view.addSeparator()
-        for dock in self.docks:  # a closed panel comes back from here
-            view.addAction(dock.toggleViewAction())
-        view.addAction(self.toolbar.toggleViewAction())
-
-    def _fill_vectors_menu(self) -> None:
-        """Rebuilt on every opening: a model retrained meanwhile is listed."""
-        self.vectors_menu.clear()
-        group = QActionGroup(self.vectors_menu)
-        models = self.session.vector_models
-        for label, choice in (models.choices() if models else []):
-            action = QAction(label, self.vectors_menu, checkable=True,
-                             checked=choice == self.session.vector_choice)
-            action.triggered.connect(lambda _=False, c=choice: self.use_vectors(c))
-            group.addAction(action)
-            self.vectors_menu.addAction(action)
 
     def _connect(self) -> None:
         s = self.session
