@@ -119,16 +119,21 @@ def _genre_shares(tracks: list[TrackView]) -> dict[str, float]:
 
 
 def _genre(tracks: list[TrackView], ref: _Reference) -> _Part | None:
-    """The most telling common genre: share ≥ GENRE_SHARE, then highest lift over the population."""
+    """The most telling common genre: share ≥ GENRE_SHARE and ≥ TAG_LIFT × the population's,
+    then the highest lift."""
     shares = _genre_shares(tracks)
     ok = [(s / ref.genres[g], s, g) for g, s in shares.items()
           if s >= GENRE_SHARE and s >= TAG_LIFT * ref.genres[g]]
     if not ok:
         return None
     lift, share, best = min(ok, key=lambda t: (-round(t[0], 6), -t[1], t[2]))  # ties: larger share, A-Z
-    spellings = Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == best)
-    text = spellings.most_common(1)[0][0]
+    text = _spelling(tracks, best)
     return _Part(text, f"genre {text}: {share:.0%} of the tracks here vs {ref.genres[best]:.0%} in {ref.words}")
+
+
+def _spelling(tracks: list[TrackView], genre: str) -> str:
+    """How the tracks most often spell the (lower-cased) ``genre``."""
+    return Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == genre).most_common(1)[0][0]
 
 
 def _common_genre(tracks: list[TrackView], ref: _Reference) -> list[_Part]:
@@ -137,7 +142,7 @@ def _common_genre(tracks: list[TrackView], ref: _Reference) -> list[_Part]:
     if not shares or max(shares.values()) < GENRE_SHARE:
         return []
     share, best = min((-s, g) for g, s in shares.items())
-    text = Counter(x.strip() for t in tracks for x in t.genres if x.strip().lower() == best).most_common(1)[0][0]
+    text = _spelling(tracks, best)
     return [_Part(text, f"genre {text}: {-share:.0%} of the tracks here, {ref.genres[best]:.0%} in {ref.words} "
                         "(nothing more distinctive names it)")]
 
